@@ -1,0 +1,106 @@
+"""The `pln` command: the Typer app and the one place errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from companion import __version__
+from companion.errors import PlnError
+
+
+class PlnGroup(TyperGroup):
+    """Turns PlnError into one clear line on stderr and its exit code (STYLE.md: errors)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlnError as e:
+            if os.environ.get("PLN_DEBUG"):
+                raise
+            from companion.cli.render import clean, err
+
+            err.print(f"[red]error:[/red] {_escape(clean(e.message))}")
+            raise typer.Exit(e.exit_code) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit):
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except Exception as e:
+            if os.environ.get("PLN_DEBUG"):
+                raise
+            from companion.cli.render import err
+
+            err.print(
+                f"[red]internal error:[/red] {_escape(type(e).__name__)}: {_escape(str(e))} "
+                "(run with PLN_DEBUG=1 for the traceback and please report it)"
+            )
+            raise typer.Exit(1) from None
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+app = typer.Typer(
+    cls=PlnGroup,
+    name="pln",
+    help="Your professional learning network in one local inbox: feeds and fediverse together.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals hold tokens
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pln {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Show the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Your professional learning network in one local inbox: feeds and fediverse together.
+
+    Start with `pln sync` (a starter network for educators is offered on first run), then
+    `pln inbox`.
+    """
+
+
+def _register() -> None:
+    from companion.cli import accounts, inbox, sources, sync
+
+    sources.register(app)
+    sync.register(app)
+    inbox.register(app)
+    accounts.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the `pln` script."""
+    try:
+        app()
+    except BrokenPipeError:  # `pln inbox | head`
+        try:
+            sys.stdout.close()
+        except Exception:
+            pass
+        os._exit(0)

@@ -1,0 +1,74 @@
+"""Terminal output: consoles, safe text, JSON. Remote text never reaches the terminal raw."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from datetime import datetime
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.text import Text
+
+# C0 controls except \t and \n, DEL, C1 controls (incl. CSI 0x9b, OSC 0x9d), and the
+# invisible bidi/formatting characters that can reorder or hide what a terminal shows.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# A whole escape sequence (CSI … final byte, OSC … BEL/ST), removed before single characters.
+_ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
+
+
+def clean(text: str | None, *, oneline: bool = False) -> str:
+    """Remote text made safe to print: no escape sequences, controls or bidi overrides."""
+    if not text:
+        return ""
+    t = _ESCAPE_SEQ.sub("", text)
+    t = _UNSAFE.sub("", t.replace("\r\n", "\n").replace("\r", "\n"))
+    if oneline:
+        t = " ".join(t.split())
+    return t
+
+
+def safe_text(text: str | None, style: str = "", *, oneline: bool = False) -> Text:
+    """A rich Text of cleaned remote text (never parsed as markup)."""
+    return Text(clean(text, oneline=oneline), style=style)
+
+
+def _no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))
+
+
+out = Console(highlight=False, no_color=_no_color(), soft_wrap=False)
+err = Console(stderr=True, highlight=False, no_color=_no_color(), soft_wrap=True)
+
+
+def print_json(obj: Any) -> None:
+    """JSON on stdout: no colour, no progress, UTF-8."""
+    sys.stdout.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n")
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    """A warning line on stderr."""
+    err.print(Text("warning: ", style="yellow") + Text(message))
+
+
+def note(message: str) -> None:
+    """An informational line on stderr."""
+    err.print(Text(message, style="dim"))
+
+
+def age(published: str, now: datetime) -> str:
+    """A short age like 5m, 3h, 2d, 6w, 1y."""
+    try:
+        dt = datetime.fromisoformat(published)
+    except ValueError:
+        return "?"
+    s = max(0, int((now - dt).total_seconds()))
+    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return "now"

@@ -1,0 +1,167 @@
+"""`pln source …` and `pln init`: manage what you follow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from companion.cli.render import age, clean, err, note, out, print_json, safe_text
+
+source_app = typer.Typer(
+    help="Add, list, remove, import and export the sources you follow.", no_args_is_help=True
+)
+
+
+def _companion():  # type: ignore[no-untyped-def]
+    from companion.service import Companion
+
+    return Companion()
+
+
+@source_app.command("add")
+def add(
+    spec: str = typer.Argument(
+        ..., help="https://… feed or page, @user@host, #tag, #tag@host, home, mentions, "
+        "bookmarks, followed-tags or list:NAME"
+    ),
+    name: Optional[str] = typer.Option(None, "--name", help="A name to show instead of the spec."),
+    topic: list[str] = typer.Option([], "--topic", "-t", help="A topic (repeatable)."),
+    account: Optional[str] = typer.Option(None, "--account", help="Logged-in account to use."),
+) -> None:
+    """Follow a source.
+
+    Example: pln source add '#edtech@mastodon.social' --topic edtech
+    """
+    c = _companion()
+    with c.writing("pln source add"):
+        s = c.add_source(spec, name=name, topics=topic, account=account)
+    out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
+
+
+@source_app.command("list")
+def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List sources with their health (last success, last error, failures, items)."""
+    c = _companion()
+    rows = c.list_sources()
+    if json:
+        print_json(
+            [
+                {
+                    "id": s.id,
+                    "kind": s.kind,
+                    "spec": s.spec,
+                    "name": s.name,
+                    "topics": list(s.topics),
+                    "account": s.account,
+                    "health": h,
+                }
+                for s, h in rows
+            ]
+        )
+        return
+    if not rows:
+        note(f"no sources yet — add one with `pln source add SPEC` ({c.home.config_file})")
+        return
+    now = datetime.now(UTC)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("id", "kind", "source", "topics", "items", "last ok", "status"):
+        table.add_column(col, no_wrap=col != "source", overflow="fold")
+    for s, h in rows:
+        if h.get("retired"):
+            status = Text("retired (410 Gone)", style="red")
+        elif h.get("failures"):
+            status = Text(f"{h['failures']} failure(s): ", style="red") + safe_text(
+                h.get("last_error", ""), oneline=True
+            )
+        elif h.get("last_success"):
+            status = Text("ok", style="green")
+        else:
+            status = Text("never synced", style="dim")
+        table.add_row(
+            s.id,
+            s.kind,
+            safe_text(s.label, oneline=True),
+            ", ".join(s.topics),
+            str(h.get("items", 0)),
+            age(h["last_success"], now) if h.get("last_success") else "-",
+            status,
+        )
+    out.print(table)
+
+
+@source_app.command("rm")
+def rm(source: str = typer.Argument(..., help="Source id (a unique prefix of 4+ characters).")) -> None:
+    """Stop following a source (its items stay in the inbox).
+
+    Example: pln source rm 3kq9
+    """
+    c = _companion()
+    with c.writing("pln source rm"):
+        s = c.remove_source(source)
+    out.print(Text("removed ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
+
+
+@source_app.command("import")
+def import_(file: Path = typer.Argument(..., help="An OPML file (newsboat, Feedly, …).")) -> None:
+    """Follow every feed of an OPML file; folders become topics.
+
+    Example: pln source import subscriptions.opml
+    """
+    c = _companion()
+    with c.writing("pln source import"):
+        added, skipped = c.import_opml(file)
+    for spec, why in skipped:
+        note(f"skipped {clean(spec)}: {clean(why)}")
+    out.print(f"imported {len(added)} source(s)" + (f", skipped {len(skipped)}" if skipped else ""))
+
+
+@source_app.command("export")
+def export(
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to FILE, not stdout."),
+) -> None:
+    """Export sources as OPML (fediverse accounts and tags as their public RSS feeds).
+
+    Example: pln source export -o pln.opml
+    """
+    c = _companion()
+    text, skipped = c.export_opml()
+    for s in skipped:
+        note(f"not exported: {s.spec} ({s.id}) needs a login and has no public feed")
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+
+
+def init(
+    starter: bool = typer.Option(
+        True, "--starter/--empty", help="Start with the educators' starter network, or empty."
+    ),
+) -> None:
+    """Create config.toml (the starter network for educators, or a commented empty one).
+
+    Example: pln init --empty
+    """
+    c = _companion()
+    with c.writing("pln init"):
+        n = c.ensure_config(starter=starter)
+    if n is None:
+        raise _exists(c.home.config_file)
+    out.print(f"created {c.home.config_file} with {n} source(s)")
+
+
+def _exists(path: Path) -> Exception:
+    from companion.errors import UsageError
+
+    return UsageError(f"{path} already exists; edit it, or use `pln source add`")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(source_app, name="source")
+    app.command("init")(init)

@@ -1,0 +1,279 @@
+"""config.toml: settings and sources, validated with locations, edited without losing comments."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import ParseError as TomlParseError
+from tomlkit.items import AoT, Table
+
+from companion.errors import ConfigError, UsageError
+from companion.paths import bundled_config_dir
+from companion.specs import (
+    ACCOUNT,
+    FEED,
+    LIST,
+    TAG,
+    TIMELINES,
+    SourceSpec,
+    parse_spec,
+)
+from companion.storage_io import atomic_write_bytes
+
+# The key that names a source's kind in config.toml, in the order they are checked.
+_KIND_KEYS = ("url", "user", "tag", "timeline", "list")
+_COMMON_KEYS = {"name", "topics", "account", "id", "host"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``[settings]`` table, with defaults for everything."""
+
+    workers: int = 8
+    timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    user_agent: str = ""
+    first_sync_limit: int = 200
+    first_sync_days: int = 7
+    retention_days: int = 0  # 0 = never prune automatically
+    mark_shares_read: bool = True
+    default_account: str | None = None
+
+
+_SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    "workers": (int,),
+    "timeout": (int, float),
+    "max_bytes": (int,),
+    "user_agent": (str,),
+    "first_sync_limit": (int,),
+    "first_sync_days": (int,),
+    "retention_days": (int,),
+    "mark_shares_read": (bool,),
+    "default_account": (str,),
+}
+
+
+def _where(path: Path, loc: str) -> str:
+    return f"{path.name}: {loc}"
+
+
+def _parse_settings(raw: Any, path: Path) -> Settings:
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{_where(path, 'settings')}: must be a table ([settings])")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _SETTING_TYPES:
+            known = ", ".join(_SETTING_TYPES)
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: unknown setting (known: {known})")
+        types = _SETTING_TYPES[key]
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: expected {want}, got {value!r}")
+        if key in ("workers", "max_bytes", "first_sync_limit") and value < 1:
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: must be at least 1")
+        if key in ("timeout",) and value <= 0:
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: must be positive")
+        if key in ("first_sync_days", "retention_days") and value < 0:
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: must not be negative")
+        values[key] = float(value) if key == "timeout" else value
+    return Settings(**values)
+
+
+def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
+    """Validate one ``[[sources]]`` entry; errors name ``sources[index].field``."""
+    loc = f"sources[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{_where(path, loc)}: must be a table")
+    kinds = [k for k in _KIND_KEYS if k in raw]
+    if len(kinds) != 1:
+        raise ConfigError(
+            f"{_where(path, loc)}: needs exactly one of url, user, tag, timeline, list"
+            + (f" (has {', '.join(kinds)})" if kinds else "")
+        )
+    key = kinds[0]
+    unknown = set(raw) - _COMMON_KEYS - set(_KIND_KEYS)
+    if unknown:
+        raise ConfigError(f"{_where(path, loc + '.' + sorted(unknown)[0])}: unknown field")
+    for k in ("name", "account", "id", "host"):
+        if k in raw and not isinstance(raw[k], str):
+            raise ConfigError(f"{_where(path, f'{loc}.{k}')}: expected a string, got {raw[k]!r}")
+    topics = raw.get("topics", [])
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ConfigError(f"{_where(path, loc + '.topics')}: expected a list of strings")
+    value = raw[key]
+    if not isinstance(value, str):
+        raise ConfigError(f"{_where(path, f'{loc}.{key}')}: expected a string, got {value!r}")
+    text = {
+        "url": value,
+        "user": value if value.startswith("@") else f"@{value}",
+        "tag": f"#{value.lstrip('#')}" + (f"@{raw['host']}" if raw.get("host") else ""),
+        "timeline": value,
+        "list": f"list:{value}",
+    }[key]
+    try:
+        spec = parse_spec(
+            text, name=raw.get("name"), topics=topics, account=raw.get("account")
+        )
+    except UsageError as e:
+        detail = e.message
+        if key == "url":
+            detail = "not a URL" + (f" ({value!r})" if value else "")
+        raise ConfigError(f"{_where(path, f'{loc}.{key}')}: {detail}") from e
+    if key == "timeline" and spec.kind not in TIMELINES:
+        raise ConfigError(
+            f"{_where(path, f'{loc}.timeline')}: expected one of {', '.join(TIMELINES)}"
+        )
+    if raw.get("id"):
+        spec = replace(spec, id=str(raw["id"]))
+    return replace(spec, index=index)
+
+
+def source_to_table(spec: SourceSpec) -> Table:
+    """The ``[[sources]]`` entry for a spec (the inverse of ``source_from_table``)."""
+    t = tomlkit.table()
+    if spec.kind == FEED:
+        t["url"] = spec.target
+    elif spec.kind == ACCOUNT:
+        t["user"] = spec.target
+    elif spec.kind == TAG:
+        t["tag"] = spec.target
+        if spec.host:
+            t["host"] = spec.host
+    elif spec.kind == LIST:
+        t["list"] = spec.target
+    else:
+        t["timeline"] = spec.kind
+    if spec.name:
+        t["name"] = spec.name
+    if spec.topics:
+        t["topics"] = list(spec.topics)
+    if spec.account:
+        t["account"] = spec.account
+    t["id"] = spec.id
+    return t
+
+
+class Config:
+    """The parsed config file plus the tomlkit document it came from, for faithful edits."""
+
+    def __init__(self, path: Path, doc: tomlkit.TOMLDocument) -> None:
+        self.path = path
+        self.doc = doc
+        data = doc.unwrap()
+        self.settings = _parse_settings(data.get("settings"), path)
+        raw_sources = data.get("sources", [])
+        if not isinstance(raw_sources, list):
+            raise ConfigError(f"{_where(path, 'sources')}: must be an array of tables ([[sources]])")
+        self.sources: list[SourceSpec] = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(raw_sources):
+            spec = source_from_table(raw, i, path)
+            if spec.id in seen:
+                raise ConfigError(
+                    f"{_where(path, f'sources[{i}]')}: same source as sources[{seen[spec.id]}]"
+                    f" (id {spec.id})"
+                )
+            seen[spec.id] = i
+            self.sources.append(spec)
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        """Read and validate ``path``; a missing file is an empty config."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+        try:
+            doc = tomlkit.parse(text)
+        except TomlParseError as e:
+            raise ConfigError(
+                f"{path}: line {e.line}, column {e.col}: {str(e).split(' at line')[0]}"
+            ) from e
+        return cls(path, doc)
+
+    def save(self) -> None:
+        """Write the document back atomically (comments and order preserved by tomlkit)."""
+        atomic_write_bytes(self.path, tomlkit.dumps(self.doc).encode("utf-8"), mode=0o644)
+
+    def _aot(self) -> AoT:
+        if "sources" not in self.doc:
+            self.doc.add("sources", tomlkit.aot())
+        aot = self.doc["sources"]
+        assert isinstance(aot, AoT)
+        return aot
+
+    def find(self, canonical: str) -> SourceSpec | None:
+        """The configured source whose canonical spec equals ``canonical``, if any."""
+        for s in self.sources:
+            if s.canonical == canonical or s.id == canonical:
+                return s
+        return None
+
+    def add_source(self, spec: SourceSpec) -> SourceSpec:
+        """Append a source (refusing duplicates) and save."""
+        same = self.find(spec.canonical) or next((s for s in self.sources if s.id == spec.id), None)
+        if same is not None:
+            raise UsageError(
+                f"already following {same.spec} (source {same.id}); nothing changed",
+                subject=same.id,
+            )
+        table = source_to_table(spec)
+        table.trivia.indent = "\n"  # a blank line before each new [[sources]]
+        aot = self._aot()
+        aot.append(table)
+        spec = replace(spec, index=len(self.sources))
+        self.sources.append(spec)
+        self.save()
+        return spec
+
+    def remove_source(self, source_id: str) -> SourceSpec:
+        """Remove the source with this (full) id and save."""
+        for i, s in enumerate(self.sources):
+            if s.id == source_id:
+                del self._aot()[i]
+                del self.sources[i]
+                self.sources = [replace(x, index=j) for j, x in enumerate(self.sources)]
+                self.save()
+                return s
+        raise UsageError(f"no source with id {source_id!r}")
+
+    def update_source(self, source_id: str, **fields: Any) -> SourceSpec:
+        """Change fields of one source entry in place (e.g. a feed's URL after a 301) and save."""
+        for i, s in enumerate(self.sources):
+            if s.id == source_id:
+                table = self._aot()[i]
+                for k, v in fields.items():
+                    table[k] = v
+                if "id" not in table:
+                    table["id"] = s.id  # keep the id stable when the URL changes
+                new = source_from_table(table.unwrap(), i, self.path)
+                self.sources[i] = new
+                self.save()
+                return new
+        raise UsageError(f"no source with id {source_id!r}")
+
+
+def install_template(path: Path, *, starter: bool) -> int:
+    """Create ``path`` from the bundled example (or starter network); return the source count."""
+    name = "starter-educators.toml" if starter else "example.toml"
+    src = bundled_config_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".toml.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, path)
+    return len(Config.load(path).sources)

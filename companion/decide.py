@@ -1,0 +1,112 @@
+"""Pure decisions of sync: what an item's stored record becomes given what was fetched.
+
+No network, no database, the clock passed in — tested with plain data (STYLE.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from companion.ids import ITEM_ID_LEN, digest
+from companion.models import ItemData, iso
+
+# Fields a fetch may change; read/starred/first_seen/sources are the user's and ours.
+_CONTENT_FIELDS = (
+    "kind", "url", "link", "title", "author", "text", "cw", "published", "updated",
+    "tags", "media", "reply_to", "mentions", "counts",
+)  # fmt: skip
+
+
+def item_id(key: str, taken: dict[str, str] | None = None) -> str:
+    """The short id of an item key; extended by one character per collision in ``taken``."""
+    full = digest(key)
+    n = ITEM_ID_LEN
+    if taken:
+        while full[:n] in taken and taken[full[:n]] != key and n < len(full):
+            n += 1
+    return full[:n]
+
+
+def content_hash(data: ItemData) -> str:
+    """A fingerprint of what the source says, to skip writes when nothing changed."""
+    h = hashlib.sha1()
+    for part in (data.title, data.url, data.html, data.text, data.cw, data.link or ""):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    h.update(repr((data.tags, data.media, data.counts, data.boosted_by, data.author)).encode())
+    if data.published:
+        h.update(iso(data.published).encode())
+    return h.hexdigest()[:16]
+
+
+def merge(
+    existing: dict[str, Any] | None,
+    data: ItemData,
+    source_id: str,
+    now: datetime,
+    *,
+    item_id_: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The new (record, body) for an item, or None when storing it would change nothing.
+
+    A changed entry keeps its read/starred state; a source already listed is not repeated;
+    ``boosted_by`` accumulates (a boost seen from two timelines counts its booster once).
+    Published falls back to updated, then to when we first saw it.
+    """
+    fingerprint = content_hash(data)
+    if existing is not None:
+        sources = existing["sources"]
+        boosted = existing.get("boosted_by", [])
+        new_sources = source_id not in sources
+        new_boosts = [b for b in data.boosted_by if b not in boosted]
+        if existing.get("hash") == fingerprint and not new_sources and not new_boosts:
+            return None
+        published = existing["published"]
+        if data.published is not None:
+            published = iso(data.published)
+        elif data.updated is not None and existing.get("published_guessed"):
+            published = iso(data.updated)
+        rec = dict(existing)
+        rec.update(_content(data, published))
+        rec["published_guessed"] = data.published is None and existing.get("published_guessed", False)
+        rec["sources"] = [*sources, source_id] if new_sources else list(sources)
+        rec["boosted_by"] = [*boosted, *new_boosts]
+        rec["hash"] = fingerprint
+        body = {"html": data.html} if existing.get("hash") != fingerprint else None
+        return rec, body
+    stamp = data.published or data.updated or now
+    rec = {
+        "id": item_id_ or item_id(data.key),
+        "key": data.key,
+        **_content(data, iso(stamp)),
+        "published_guessed": data.published is None,
+        "first_seen": iso(now),
+        "sources": [source_id],
+        "boosted_by": list(dict.fromkeys(data.boosted_by)),
+        "shared_by": [],
+        "read": False,
+        "starred": False,
+        "hash": fingerprint,
+    }
+    return rec, {"html": data.html}
+
+
+def _content(data: ItemData, published: str) -> dict[str, Any]:
+    return {
+        "kind": data.kind,
+        "url": data.url,
+        "link": data.link,
+        "title": data.title,
+        "author": data.author.as_dict(),
+        "text": data.text,
+        "cw": data.cw,
+        "published": published,
+        "updated": iso(data.updated) if data.updated else None,
+        "tags": list(dict.fromkeys(data.tags)),
+        "media": [m.as_dict() for m in data.media],
+        "reply_to": data.reply_to,
+        "mentions": list(data.mentions),
+        "counts": dict(data.counts),
+    }

@@ -1,0 +1,71 @@
+"""Small frozen records that cross module boundaries (never raw feedparser/Mastodon.py objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+FEED_ITEM = "feed"
+STATUS_ITEM = "status"
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str = ""
+    handle: str = ""  # @user@host for fediverse people
+    url: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "handle": self.handle, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    alt: str = ""
+    type: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"url": self.url, "alt": self.alt, "type": self.type}
+
+
+@dataclass(frozen=True)
+class ItemData:
+    """One entry as a source fetched it, normalized at the edge.
+
+    ``key`` is the identity across sources: a status's ActivityPub ``uri`` (the same on every
+    server), or for feeds a globally unique guid/permalink (else guid scoped by source).
+    """
+
+    key: str
+    kind: str
+    url: str = ""
+    title: str = ""
+    author: Author = field(default_factory=Author)
+    html: str = ""  # sanitized HTML
+    text: str = ""  # plain-text rendering for search and display
+    published: datetime | None = None
+    updated: datetime | None = None
+    tags: tuple[str, ...] = ()
+    media: tuple[Media, ...] = ()
+    cw: str = ""  # content warning (spoiler_text), shown before the content
+    reply_to: str | None = None  # key (uri) of the status this replies to
+    boosted_by: tuple[str, ...] = ()  # handles
+    link: str | None = None  # canonical external link (statuses) / canonical URL (feeds)
+    mentions: tuple[str, ...] = ()
+    counts: tuple[tuple[str, int], ...] = ()  # (replies|boosts|favourites, n)
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+def iso(dt: datetime) -> str:
+    """ISO 8601 in UTC with a Z, second precision: sortable as a string."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """The inverse of ``iso`` (also accepts any ISO 8601 with offset)."""
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

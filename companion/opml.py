@@ -1,0 +1,115 @@
+"""OPML import (listparser) and export: nested folders <-> topics.
+
+A topic is a folder path joined with "/" ("Edu/Math"). On export a source goes in the folder
+of its first topic and lists every topic in OPML 2.0's ``category`` attribute, so a re-import
+gives the same topics. Fediverse accounts and hashtags are exported as the public RSS feeds
+Mastodon serves for them (``/@user.rss``, ``/tags/TAG.rss``), which any reader can follow,
+and those URLs import back as pln's account and hashtag sources.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
+
+from companion.errors import UsageError
+from companion.specs import ACCOUNT, FEED, TAG, SourceSpec, host_base_url
+
+_ACCOUNT_RSS = re.compile(r"^/@([A-Za-z0-9_][A-Za-z0-9_.-]*)\.rss$")
+_TAG_RSS = re.compile(r"^/tags/([^/]+)\.rss$")
+
+
+@dataclass(frozen=True)
+class OpmlEntry:
+    """One subscription read from an OPML file."""
+
+    spec: str
+    title: str
+    topics: tuple[str, ...]
+
+
+def parse_opml(data: bytes | str) -> list[OpmlEntry]:
+    """The subscriptions in an OPML document; UsageError if it is not OPML."""
+    import listparser  # lazy: only `source import` needs it
+
+    result = listparser.parse(data)
+    if result.get("bozo") and not result.feeds:
+        raise UsageError(f"not an OPML file: {result.get('bozo_exception')}")
+    if not result.feeds and not result.get("version") and not result.get("meta"):
+        raise UsageError("not an OPML file: no <opml> subscriptions found")
+    entries = []
+    for feed in result.feeds:
+        url = (feed.get("url") or "").strip()
+        if not url:
+            continue
+        topics: list[str] = []
+        for path in feed.get("categories", []):
+            t = "/".join(p.strip() for p in path if p.strip())
+            if t and t not in topics:
+                topics.append(t)
+        entries.append(OpmlEntry(spec=fediverse_spec(url) or url, title=feed.get("title") or "",
+                                 topics=tuple(topics)))
+    return entries
+
+
+def fediverse_spec(url: str) -> str | None:
+    """``@user@host`` / ``#tag@host`` for a Mastodon public RSS URL, else None."""
+    parts = urlsplit(url)
+    if parts.query or not parts.hostname:
+        return None
+    host = parts.netloc.lower()
+    if m := _ACCOUNT_RSS.match(parts.path):
+        return f"@{m.group(1)}@{host}"
+    if m := _TAG_RSS.match(parts.path):
+        return f"#{unquote(m.group(1))}@{host}"
+    return None
+
+
+def feed_url_for(spec: SourceSpec) -> str | None:
+    """The URL other readers can follow for a source (None for login-only timelines)."""
+    if spec.kind == FEED:
+        return spec.target
+    if spec.kind == ACCOUNT:
+        user, host = spec.target[1:].split("@", 1)
+        return f"{host_base_url(host)}/@{user}.rss"
+    if spec.kind == TAG and spec.host:
+        return f"{host_base_url(spec.host)}/tags/{spec.target}.rss"
+    return None
+
+
+def export_opml(specs: list[SourceSpec], *, now: datetime | None = None) -> tuple[str, list[SourceSpec]]:
+    """OPML 2.0 text for the sources, and the sources that cannot be expressed as a feed."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = "pln subscriptions"
+    stamp = (now or datetime.now(UTC)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    ET.SubElement(head, "dateCreated").text = stamp
+    body = ET.SubElement(root, "body")
+    folders: dict[str, ET.Element] = {}
+
+    def folder(path: str) -> ET.Element:
+        if not path:
+            return body
+        if path not in folders:
+            parent_path, _, name = path.rpartition("/")
+            folders[path] = ET.SubElement(folder(parent_path), "outline", text=name, title=name)
+        return folders[path]
+
+    skipped = []
+    for spec in specs:
+        url = feed_url_for(spec)
+        if url is None:
+            skipped.append(spec)
+            continue
+        title = spec.name or spec.spec
+        attrs = {"type": "rss", "text": title, "title": title, "xmlUrl": url}
+        if len(spec.topics) > 1:
+            attrs["category"] = ",".join("/" + t for t in spec.topics[1:])
+        parent = folder(spec.topics[0] if spec.topics else "")
+        ET.SubElement(parent, "outline", attrs)
+    ET.indent(root)
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return text, skipped

@@ -1,0 +1,485 @@
+"""The pln service object: one verb per command, no terminal, no Typer (STYLE.md)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from companion import __version__
+from companion.config import Config, Settings, install_template
+from companion.credentials import Credentials
+from companion.decide import item_id, merge
+from companion.errors import ConfigError, NotFoundError, PlnError, UsageError
+from companion.ids import resolve_prefix
+from companion.models import ItemData, iso, parse_iso
+from companion.paths import Home
+from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
+from companion.store import TinyDBJournal, TinyDBStore
+
+ProgressFn = Callable[["SyncResult"], None]
+
+
+@dataclass
+class SyncResult:
+    """The outcome of syncing one source."""
+
+    source: str
+    label: str
+    status: str  # ok | not_modified | error | skipped | retired
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    retry_after: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "label": self.label,
+            "status": self.status,
+            "new": self.new,
+            "updated": self.updated,
+            "error": self.error,
+            "retry_after": self.retry_after,
+            "notes": self.notes,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """The filters of `pln inbox` / `pln read --all`; they combine."""
+
+    unread_only: bool = True
+    starred: bool = False
+    source: str | None = None
+    topic: str | None = None
+    tag: str | None = None
+    search: str | None = None
+    since: datetime | None = None
+    limit: int | None = None
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of text for search."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+_DURATION = re.compile(r"^(\d+)\s*([mhdwy])$")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime."""
+    t = text.strip().lower()
+    if m := _DURATION.match(t):
+        n, unit = int(m.group(1)), m.group(2)
+        days = {"m": 1 / 1440, "h": 1 / 24, "d": 1, "w": 7, "y": 365}[unit]
+        return now - timedelta(days=n * days)
+    try:
+        dt = datetime.fromisoformat(t)
+    except ValueError:
+        raise UsageError(
+            f"bad --since {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
+        ) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def item_json(rec: dict[str, Any]) -> dict[str, Any]:
+    """The PRODUCT.md ``--json`` item shape (fields may be added, never renamed)."""
+    return {
+        "id": rec["id"],
+        "kind": rec["kind"],
+        "sources": list(rec["sources"]),
+        "url": rec.get("url", ""),
+        "title": rec.get("title", ""),
+        "author": dict(rec.get("author") or {"name": "", "handle": "", "url": ""}),
+        "text": rec.get("text", ""),
+        "published": rec["published"],
+        "tags": list(rec.get("tags", [])),
+        "read": rec.get("read", False),
+        "starred": rec.get("starred", False),
+        "shared_by": list(rec.get("shared_by", [])),
+        "boosted_by": list(rec.get("boosted_by", [])),
+        "reply_to": rec.get("reply_to"),
+        "media": [{"url": m.get("url", ""), "alt": m.get("alt", "")} for m in rec.get("media", [])],
+        "cw": rec.get("cw", ""),
+        "link": rec.get("link"),
+        "counts": dict(rec.get("counts") or {}),
+    }
+
+
+class Companion:
+    """pln as a library: configuration, sources, sync, inbox."""
+
+    def __init__(self, home: Home | None = None, *, clock: Callable[[], datetime] | None = None):
+        self.home = home or Home.locate()
+        self._config: Config | None = None
+        self._credentials: Credentials | None = None
+        self._store: TinyDBStore | None = None
+        self._journal: TinyDBJournal | None = None
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # ----- parts ----------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = Config.load(self.home.config_file)
+        return self._config
+
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings
+
+    @property
+    def credentials(self) -> Credentials:
+        if self._credentials is None:
+            self._credentials = Credentials.load(self.home.credentials_file)
+        return self._credentials
+
+    @property
+    def store(self) -> TinyDBStore:
+        if self._store is None:
+            self._store = TinyDBStore(self.home.data_dir)
+        return self._store
+
+    @property
+    def journal(self) -> TinyDBJournal:
+        if self._journal is None:
+            self._journal = TinyDBJournal(self.home.journal_file)
+        return self._journal
+
+    @contextmanager
+    def writing(self, command: str) -> Iterator[Companion]:
+        """Hold the write lock for a command; flush everything once at the end."""
+        self.home.ensure()
+        self.store.lock(command)
+        try:
+            yield self
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Flush the store and the journal and release their locks."""
+        if self._store is not None:
+            self._store.close()
+        if self._journal is not None:
+            self._journal.close()
+
+    def ensure_config(self, *, starter: bool) -> int | None:
+        """Create config.toml on first use: the starter network, or the commented example.
+
+        Returns the number of sources installed, or None if a config already existed.
+        """
+        if self.home.config_file.exists():
+            return None
+        self.home.ensure()
+        n = install_template(self.home.config_file, starter=starter)
+        self._config = None
+        return n
+
+    # ----- sources --------------------------------------------------------------------------
+
+    def add_source(
+        self,
+        spec_text: str,
+        *,
+        name: str | None = None,
+        topics: list[str] | tuple[str, ...] = (),
+        account: str | None = None,
+    ) -> SourceSpec:
+        """Validate a SPEC and append it to config.toml (refusing duplicates)."""
+        spec = parse_spec(spec_text, name=name, topics=topics, account=account)
+        needs_account = spec.kind in NEEDS_LOGIN or (spec.kind == TAG and not spec.host)
+        if account is not None or needs_account:
+            creds = self.credentials
+            if account is not None and not creds.has(account):
+                known = ", ".join(a.name for a in creds.accounts) or "none"
+                raise UsageError(
+                    f"no account named {account!r} (logged in: {known}) — run `pln login` first"
+                )
+            if needs_account and account is None:
+                default = creds.default_name
+                if default is None:
+                    what = f"#{spec.target}" if spec.kind == TAG else spec.spec
+                    hint = (
+                        f"; or name a server: #{spec.target}@mastodon.social"
+                        if spec.kind == TAG
+                        else ""
+                    )
+                    raise UsageError(
+                        f"{what} needs a logged-in account — run `pln login https://your.instance`"
+                        f" first{hint}"
+                    )
+                spec = parse_spec(spec_text, name=name, topics=topics, account=default)
+        self.ensure_config(starter=False)
+        return self.config.add_source(spec)
+
+    def find_source(self, prefix: str) -> SourceSpec:
+        """The configured source whose id starts with ``prefix``."""
+        sid = resolve_prefix(prefix, [s.id for s in self.config.sources], "source")
+        return next(s for s in self.config.sources if s.id == sid)
+
+    def list_sources(self) -> list[tuple[SourceSpec, dict[str, Any]]]:
+        """Every configured source with its health (last success/error, failures, items)."""
+        states = self.store.all_states() if self.home.state_file.exists() else {}
+        return [(s, dict(states.get(s.id, {}).get("health", {}))) for s in self.config.sources]
+
+    def remove_source(self, prefix: str) -> SourceSpec:
+        """Stop following a source; its items stay in the inbox."""
+        spec = self.find_source(prefix)
+        self.config.remove_source(spec.id)
+        self.store.drop_state(spec.id)
+        return spec
+
+    def import_opml(self, path: Path) -> tuple[list[SourceSpec], list[tuple[str, str]]]:
+        """Add every subscription of an OPML file; returns (added, [(spec, why skipped)])."""
+        from companion.opml import parse_opml
+
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise UsageError(f"cannot read {path}: {e.strerror}") from e
+        entries = parse_opml(data)
+        self.ensure_config(starter=False)
+        added: list[SourceSpec] = []
+        skipped: list[tuple[str, str]] = []
+        known = {s.canonical for s in self.config.sources}
+        for entry in entries:
+            try:
+                spec = parse_spec(entry.spec, name=entry.title or None, topics=entry.topics)
+            except UsageError as e:
+                skipped.append((entry.spec, e.message))
+                continue
+            if spec.canonical in known:
+                skipped.append((entry.spec, "already followed"))
+                continue
+            known.add(spec.canonical)
+            added.append(spec)
+        for spec in added:  # one save per source keeps comments; fine for hundreds
+            self.config.add_source(spec)
+        return added, skipped
+
+    def export_opml(self) -> tuple[str, list[SourceSpec]]:
+        """OPML for every source that other readers can follow, plus those left out."""
+        from companion.opml import export_opml
+
+        return export_opml(self.config.sources, now=self.clock())
+
+    # ----- sync -----------------------------------------------------------------------------
+
+    def sync(self, prefixes: list[str] | None = None, progress: ProgressFn | None = None) -> list[SyncResult]:
+        """Fetch sources concurrently and store what is new; one result per source.
+
+        A failing source never stops the others (its error is in its result).
+        """
+        from companion.sources.base import RetryLater, SourceContext, make_source
+
+        specs = (
+            [self.find_source(p) for p in dict.fromkeys(prefixes)] if prefixes else self.config.sources
+        )
+        settings = self.settings
+        ctx = SourceContext(
+            settings=settings,
+            credentials=self.credentials,
+            user_agent=settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)",
+        )
+        now = self.clock()
+        results: list[SyncResult] = []
+        states = self.store.all_states()
+        taken_ids: dict[str, str] | None = None
+
+        def run(spec: SourceSpec) -> Any:
+            source = make_source(spec, ctx)
+            return source.fetch(states.get(spec.id, {}).get("source", {}), now)
+
+        todo: list[SourceSpec] = []
+        for spec in specs:
+            state = states.get(spec.id, {})
+            health = state.get("health", {})
+            if health.get("retired"):
+                r = SyncResult(spec.id, spec.label, "retired", error=health.get("last_error"))
+                results.append(r)
+                if progress:
+                    progress(r)
+                continue
+            until = state.get("retry_until")
+            if until and parse_iso(until) > now:
+                r = SyncResult(spec.id, spec.label, "skipped", retry_after=until,
+                               notes=[f"server asked to wait until {until}"])
+                results.append(r)
+                if progress:
+                    progress(r)
+                continue
+            todo.append(spec)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1))) as pool:
+            started = {pool.submit(run, spec): (spec, self.clock()) for spec in todo}
+            pending: set[Future[Any]] = set(started)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    spec, t0 = started[fut]
+                    state = dict(states.get(spec.id, {}))
+                    health = dict(state.get("health", {}))
+                    result = SyncResult(spec.id, spec.label, "ok")
+                    try:
+                        fetched = fut.result()
+                    except RetryLater as e:
+                        result.status = "skipped"
+                        result.retry_after = iso(e.until)
+                        result.error = e.message
+                        state["retry_until"] = iso(e.until)
+                        health.update(last_error=e.message, last_error_at=iso(now))
+                    except PlnError as e:
+                        result.status = "error"
+                        result.error = e.message
+                        health.update(
+                            last_error=e.message,
+                            last_error_at=iso(now),
+                            failures=int(health.get("failures", 0)) + 1,
+                        )
+                    except Exception as e:  # a bug in one source must not stop the others
+                        result.status = "error"
+                        result.error = f"internal error: {type(e).__name__}: {e}"
+                        health.update(
+                            last_error=result.error,
+                            last_error_at=iso(now),
+                            failures=int(health.get("failures", 0)) + 1,
+                        )
+                    else:
+                        if taken_ids is None and fetched.items:
+                            taken_ids = {}
+                        result.notes.extend(fetched.notes)
+                        state.pop("retry_until", None)
+                        if fetched.retired:
+                            result.status = "retired"
+                            health.update(retired=True, last_error="gone (410): no longer fetched",
+                                          last_error_at=iso(now))
+                        elif fetched.not_modified:
+                            result.status = "not_modified"
+                        if fetched.new_url and spec.kind == "feed":
+                            self.config.update_source(spec.id, url=fetched.new_url)
+                            result.notes.append(f"moved permanently to {fetched.new_url}")
+                        result.new, result.updated = self._store_items(spec.id, fetched.items, now)
+                        health.update(last_success=iso(now), failures=0)
+                        health["items"] = int(health.get("items", 0)) + result.new
+                        state["source"] = dict(fetched.state)
+                    state["health"] = health
+                    self.store.put_state(spec.id, state)
+                    result.seconds = (self.clock() - t0).total_seconds()
+                    results.append(result)
+                    if progress:
+                        progress(result)
+        self.store.flush()
+        order = {s.id: i for i, s in enumerate(specs)}
+        results.sort(key=lambda r: order.get(r.source, 0))
+        return results
+
+    def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime) -> tuple[int, int]:
+        """Merge fetched items into the inbox; returns (new, updated)."""
+        if not items:
+            return 0, 0
+        store = self.store
+        writes = []
+        new = updated = 0
+        seen: set[str] = set()
+        for data in items:
+            iid = item_id(data.key)
+            existing = store.get(iid)
+            if existing is not None and existing.get("key") != data.key:
+                iid = item_id(data.key, taken={iid: existing.get("key", "")})
+                existing = store.get(iid)
+            if iid in seen:
+                continue
+            seen.add(iid)
+            out = merge(existing, data, source_id, now, item_id_=iid)
+            if out is None:
+                continue
+            writes.append(out)
+            if existing is None:
+                new += 1
+            else:
+                updated += 1
+        store.put_many(writes)
+        return new, updated
+
+    # ----- inbox ----------------------------------------------------------------------------
+
+    def list_items(self, flt: ItemFilter) -> list[dict[str, Any]]:
+        """Items matching every filter, newest first."""
+        source_ids: set[str] | None = None
+        if flt.source:
+            source_ids = {self.find_source(flt.source).id}
+        if flt.topic:
+            t = flt.topic.lstrip("#").casefold()
+            ids = {s.id for s in self.config.sources if t in {x.casefold() for x in s.topics}}
+            if not ids:
+                raise UsageError(f"no source has the topic {flt.topic!r}")
+            source_ids = ids if source_ids is None else source_ids & ids
+        tag = flt.tag.lstrip("#").casefold() if flt.tag else None
+        words = fold(flt.search).split() if flt.search else []
+
+        def where(r: dict[str, Any]) -> bool:
+            if flt.unread_only and not flt.starred and r.get("read"):
+                return False
+            if flt.starred and not r.get("starred"):
+                return False
+            if source_ids is not None and not source_ids.intersection(r["sources"]):
+                return False
+            if tag is not None and tag not in {t.casefold() for t in r.get("tags", [])}:
+                return False
+            if words:
+                a = r.get("author") or {}
+                hay = fold(" ".join((r.get("title", ""), r.get("text", ""), r.get("cw", ""),
+                                     a.get("name", ""), a.get("handle", ""))))
+                return all(w in hay for w in words)
+            return True
+
+        out: list[dict[str, Any]] = []
+        if not self.home.inbox_dir.exists():
+            return out
+        for rec in self.store.iter_items(since=flt.since, where=where):
+            out.append(rec)
+            if flt.limit is not None and len(out) >= flt.limit:
+                break
+        return out
+
+    def get_item(self, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One item's record and body by id prefix."""
+        rec = self.store.require(prefix)
+        return rec, self.store.get_body(rec["id"])
+
+    def set_flags(self, prefixes: list[str], **flags: bool) -> list[str]:
+        """Set read/starred on items by id prefix; returns their full ids."""
+        ids = [self.store.resolve(p) for p in prefixes]
+        self.store.update_many({i: dict(flags) for i in ids})
+        return ids
+
+    def mark_all(self, flt: ItemFilter, **flags: bool) -> int:
+        """Set flags on every item matching a filter; returns how many changed."""
+        recs = self.list_items(replace(flt, limit=None))
+        return self.store.update_many({r["id"]: dict(flags) for r in recs})
+
+    def source_labels(self) -> dict[str, str]:
+        """Source id -> label, for rendering."""
+        return {s.id: s.label for s in self.config.sources}
+
+    def require_sources(self) -> None:
+        """ConfigError with a hint when nothing is followed yet."""
+        if not self.config.sources:
+            raise ConfigError(
+                f"no sources in {self.home.config_file}: add one with `pln source add SPEC`"
+            )
+
+    def missing(self, what: str) -> NotFoundError:
+        return NotFoundError(what)

@@ -1,0 +1,1 @@
+"""Sources: every kind of followed thing implements ``base.Source``."""

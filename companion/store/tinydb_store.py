@@ -1,0 +1,532 @@
+"""TinyDB storage for the inbox, per-source sync state and the journal.
+
+This is the only module that imports tinydb. Layout under the data directory::
+
+    inbox/index.json            schema version + item id -> shard
+    inbox/items-2026-W47.json   light records of the items published that ISO week
+    inbox/bodies-2026-W47.json  their sanitized HTML bodies (read only by `show` / export)
+    state.json                  per-source sync state (ETag, cursor, health)
+    journal.json                reflections — never written by inbox operations
+
+Why shards: TinyDB keeps a whole file in memory and rewrites it on every write; one file of
+100,000 items costs >1 s and >600 MB to load (issue 2). A week of items is a few MB, so
+`pln inbox --limit 50` reads only the newest shards, and a sync rewrites only the weeks it
+touched. Every file is written atomically (temp + fsync + rename), once per command
+(CachingMiddleware, flushed on close), index last, so a crash leaves old or new files.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
+from tinydb.storages import MemoryStorage, Storage
+from tinydb.table import Document, Table
+
+from companion import ids as idmod
+from companion.errors import LockedError, NotFoundError, StorageError
+from companion.storage_io import atomic_write_bytes
+
+SCHEMA_VERSION = 1
+
+# Migrations from version N to N+1, applied in order when an older index is opened.
+# Each takes the store (with raw access to every shard) and must be idempotent.
+MIGRATIONS: dict[int, Callable[[TinyDBStore], None]] = {}
+
+
+class OrjsonStorage(Storage):
+    """A JSON file read with orjson and written atomically; a corrupt file is a StorageError."""
+
+    def __init__(self, path: Path, **_: Any) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StorageError(f"cannot read {self.path}: {e.strerror}") from e
+        if not raw.strip():
+            return None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise StorageError(
+                f"database file {self.path} is corrupt ({e}); move it aside to start that part "
+                "afresh, or restore it from a backup"
+            ) from e
+        if not isinstance(data, dict):
+            raise StorageError(f"database file {self.path} is corrupt (not a JSON object)")
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        try:
+            atomic_write_bytes(self.path, orjson.dumps(data))
+        except OSError as e:
+            raise StorageError(f"cannot write {self.path}: {e.strerror}") from e
+
+    def close(self) -> None:
+        pass
+
+
+class _Cache(CachingMiddleware):
+    # Flush once per command (on close), never in the middle of one.
+    WRITE_CACHE_SIZE = 1 << 60
+
+
+class StrIdTable(Table):
+    """A TinyDB table whose document ids are pln's short string ids."""
+
+    document_id_class = str  # type: ignore[assignment]
+
+    def _get_next_id(self) -> Any:  # pragma: no cover - ids are always given
+        raise StorageError("internal error: documents need an explicit id")
+
+
+class _DB(TinyDB):
+    table_class = StrIdTable
+
+
+def _open_db(path: Path | None) -> _DB:
+    if path is None:
+        return _DB(storage=MemoryStorage)
+    return _DB(path, storage=_Cache(OrjsonStorage))
+
+
+def _is_dirty(db: _DB) -> bool:
+    storage = db.storage
+    return isinstance(storage, _Cache) and storage._cache_modified_count > 0
+
+
+def _flush(db: _DB) -> None:
+    storage = db.storage
+    if isinstance(storage, _Cache):
+        storage.flush()
+
+
+def shard_key(published: str) -> str:
+    """The ISO week of an ISO-8601 UTC timestamp: ``2026-W47``."""
+    try:
+        dt = datetime.fromisoformat(published)
+    except (TypeError, ValueError):
+        dt = datetime(1970, 1, 1, tzinfo=UTC)
+    year, week, _ = dt.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_start(key: str) -> datetime:
+    """The first instant (Monday 00:00 UTC) of a shard's week."""
+    year, week = key.split("-W")
+    return datetime.fromisocalendar(int(year), int(week), 1).replace(tzinfo=UTC)
+
+
+class WriteLock:
+    """An exclusive lock so two pln processes never write at once; says who holds it."""
+
+    def __init__(self, path: Path, timeout: float | None = None) -> None:
+        self.path = path
+        self.info = path.with_name(path.name + ".info")
+        if timeout is None:
+            timeout = float(os.environ.get("PLN_LOCK_TIMEOUT", "10"))
+        self.timeout = timeout
+        self._lock = FileLock(str(path), timeout=timeout)
+
+    def acquire(self, command: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            holder = "another pln process"
+            try:
+                info = orjson.loads(self.info.read_bytes())
+                since = datetime.fromtimestamp(info["since"], UTC).strftime("%H:%M:%S UTC")
+                holder = f"`{info['command']}` (pid {info['pid']}, since {since})"
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+            raise LockedError(
+                f"the pln database is busy: {holder} is writing to it; "
+                f"waited {self.timeout:g}s — try again when it has finished"
+            ) from None
+        self.info.write_bytes(
+            orjson.dumps({"pid": os.getpid(), "command": command, "since": time.time()})
+        )
+
+    def release(self) -> None:
+        if self._lock.is_locked:
+            try:
+                self.info.unlink()
+            except FileNotFoundError:
+                pass
+            self._lock.release()
+
+
+class TinyDBStore:
+    """The inbox (sharded items + bodies), per-source state, behind one class.
+
+    ``data_dir=None`` keeps everything in memory (for tests of pure logic).
+    """
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir = data_dir
+        self.inbox_dir = data_dir / "inbox" if data_dir else None
+        self._shards: dict[str, _DB] = {}
+        self._bodies: dict[str, _DB] = {}
+        self._memory_keys: set[str] = set()
+        self._index_db: _DB | None = None
+        self._state_db: _DB | None = None
+        self._lock: WriteLock | None = None
+        self._removed_from: set[str] = set()
+
+    # ----- lifecycle -------------------------------------------------------------------
+
+    def lock(self, command: str) -> None:
+        """Take the write lock for the rest of this process's command."""
+        if self.data_dir is None or self._lock is not None:
+            return
+        lock = WriteLock(self.data_dir / "pln.lock")
+        lock.acquire(command)
+        self._lock = lock
+
+    def flush(self) -> None:
+        """Write every changed file atomically: bodies, then items, then state and index."""
+        if self.data_dir is not None and any(_is_dirty(db) for db in self._dbs()):
+            if self._lock is None:
+                raise StorageError("internal error: writing without the lock")
+        for key in sorted(self._bodies):
+            _flush(self._bodies[key])
+        # shards that only gained items first, those that lost some after
+        for key in sorted(self._shards, key=lambda k: k in self._removed_from):
+            _flush(self._shards[key])
+        if self._state_db is not None:
+            _flush(self._state_db)
+        if self._index_db is not None:
+            _flush(self._index_db)
+        self._removed_from.clear()
+
+    def close(self) -> None:
+        """Flush and release the lock."""
+        try:
+            self.flush()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def _dbs(self) -> Iterator[_DB]:
+        yield from self._bodies.values()
+        yield from self._shards.values()
+        if self._state_db is not None:
+            yield self._state_db
+        if self._index_db is not None:
+            yield self._index_db
+
+    # ----- files -------------------------------------------------------------------------
+
+    def _index(self) -> _DB:
+        if self._index_db is None:
+            path = self.inbox_dir / "index.json" if self.inbox_dir else None
+            db = _open_db(path)
+            meta = db.table("_meta")
+            doc = meta.get(doc_id="schema")
+            if doc is None:
+                if path is not None and any(self.inbox_dir.glob("items-*.json")):  # type: ignore[union-attr]
+                    self._index_db = db
+                    self.rebuild_index()
+                meta.upsert(Document({"version": SCHEMA_VERSION}, doc_id="schema"))
+            else:
+                version = int(doc.get("version", 0))
+                if version > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"the inbox at {self.inbox_dir} was written by a newer pln "
+                        f"(schema {version}, this pln knows {SCHEMA_VERSION}): upgrade pln"
+                    )
+                self._index_db = db
+                while version < SCHEMA_VERSION:
+                    MIGRATIONS[version](self)
+                    version += 1
+                    meta.upsert(Document({"version": version}, doc_id="schema"))
+            self._index_db = db
+        return self._index_db
+
+    def _ids(self) -> StrIdTable:
+        return self._index().table("ids")  # type: ignore[return-value]
+
+    def _shard(self, key: str) -> _DB:
+        db = self._shards.get(key)
+        if db is None:
+            path = self.inbox_dir / f"items-{key}.json" if self.inbox_dir else None
+            db = self._shards[key] = _open_db(path)
+        return db
+
+    def _body_db(self, key: str) -> _DB:
+        db = self._bodies.get(key)
+        if db is None:
+            path = self.inbox_dir / f"bodies-{key}.json" if self.inbox_dir else None
+            db = self._bodies[key] = _open_db(path)
+        return db
+
+    def shard_keys(self) -> list[str]:
+        """Every week that has items, newest first."""
+        keys = set(self._memory_keys)
+        if self.inbox_dir is not None and self.inbox_dir.exists():
+            keys.update(p.name[6:-5] for p in self.inbox_dir.glob("items-*.json"))
+        keys.update(k for k, db in self._shards.items() if len(db.table("items")))
+        return sorted(keys, reverse=True)
+
+    def rebuild_index(self) -> int:
+        """Recreate the id index from the shards (after a crash or a hand edit)."""
+        table = self._ids()
+        table.truncate()
+        docs = []
+        for key in self.shard_keys():
+            for item_id in self._shard(key).table("items")._read_table():
+                docs.append(Document({"s": key}, doc_id=item_id))
+        table.insert_multiple(docs)
+        return len(docs)
+
+    # ----- items -------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """How many items the inbox holds."""
+        return len(self._ids())
+
+    def item_ids(self) -> list[str]:
+        """Every item id (from the index)."""
+        return list(self._ids()._read_table())
+
+    def resolve(self, prefix: str) -> str:
+        """The full id of the item whose id starts with ``prefix`` (>= 4 characters)."""
+        return idmod.resolve_prefix(prefix, self._ids()._read_table().keys(), "item")
+
+    def locate(self, item_id: str) -> str | None:
+        """The shard holding ``item_id``, or None."""
+        entry = self._ids()._read_table().get(item_id)
+        return entry["s"] if entry else None
+
+    def get(self, item_id: str) -> dict[str, Any] | None:
+        """One item's record (a copy), or None."""
+        key = self.locate(item_id)
+        if key is None:
+            return None
+        doc = self._shard(key).table("items")._read_table().get(item_id)
+        return dict(doc) if doc is not None else None
+
+    def require(self, prefix: str) -> dict[str, Any]:
+        """The record for an id prefix; raises NotFoundError."""
+        item_id = self.resolve(prefix)
+        rec = self.get(item_id)
+        if rec is None:
+            raise NotFoundError(f"item {item_id} is in the index but not in the inbox")
+        return rec
+
+    def get_body(self, item_id: str) -> dict[str, Any]:
+        """The heavy part of an item (its sanitized HTML, …); {} if none."""
+        key = self.locate(item_id)
+        if key is None:
+            return {}
+        doc = self._body_db(key).table("bodies")._read_table().get(item_id)
+        return dict(doc) if doc else {}
+
+    def put_many(self, records: Iterable[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
+        """Insert or replace items (record, body-or-None to keep the old body); returns count."""
+        by_shard: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
+        moved: dict[str, list[str]] = {}
+        index = self._ids()._read_table()
+        new_index: list[Document] = []
+        n = 0
+        for rec, body in records:
+            key = shard_key(rec["published"])
+            old_key = index.get(rec["id"], {}).get("s")
+            if old_key is not None and old_key != key:
+                moved.setdefault(old_key, []).append(rec["id"])
+                if body is None:
+                    body = self.get_body(rec["id"]) or None
+            if old_key != key:
+                new_index.append(Document({"s": key}, doc_id=rec["id"]))
+            by_shard.setdefault(key, []).append((rec, body))
+            n += 1
+        for old_key, item_ids in moved.items():
+            self._remove_from_shard(old_key, item_ids)
+        for key, pairs in by_shard.items():
+            self._memory_keys.add(key)
+            items = {rec["id"]: rec for rec, _ in pairs}
+            self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
+            bodies = {rec["id"]: body for rec, body in pairs if body is not None}
+            if bodies:
+                self._body_db(key).table("bodies")._update_table(
+                    lambda t, bodies=bodies: t.update(bodies)
+                )
+        if new_index:
+            ids = self._ids()
+            ids._update_table(lambda t: t.update({d.doc_id: dict(d) for d in new_index}))
+        return n
+
+    def _remove_from_shard(self, key: str, item_ids: list[str]) -> None:
+        gone = set(item_ids)
+
+        def drop(table: dict[Any, Any]) -> None:
+            for i in gone:
+                table.pop(i, None)
+
+        self._shard(key).table("items")._update_table(drop)
+        self._body_db(key).table("bodies")._update_table(drop)
+        self._removed_from.add(key)
+
+    def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
+        """Set fields on existing items, e.g. ``{id: {"read": True}}``; returns how many changed."""
+        by_shard: dict[str, dict[str, dict[str, Any]]] = {}
+        for item_id, fields in changes.items():
+            key = self.locate(item_id)
+            if key is not None:
+                by_shard.setdefault(key, {})[item_id] = fields
+        n = 0
+        for key, part in by_shard.items():
+            current = self._shard(key).table("items")._read_table()
+            todo = {
+                i: f
+                for i, f in part.items()
+                if i in current and any(current[i].get(k) != v for k, v in f.items())
+            }
+            if not todo:
+                continue
+
+            def apply(table: dict[Any, Any], todo: dict[str, dict[str, Any]] = todo) -> None:
+                for i, f in todo.items():
+                    table[i] = {**table[i], **f}
+
+            self._shard(key).table("items")._update_table(apply)
+            n += len(todo)
+        return n
+
+    def delete_many(self, item_ids: Iterable[str]) -> int:
+        """Remove items (and their bodies) from the inbox."""
+        by_shard: dict[str, list[str]] = {}
+        for item_id in item_ids:
+            key = self.locate(item_id)
+            if key is not None:
+                by_shard.setdefault(key, []).append(item_id)
+        for key, part in by_shard.items():
+            self._remove_from_shard(key, part)
+        gone = {i for part in by_shard.values() for i in part}
+        if gone:
+
+            def drop(table: dict[Any, Any]) -> None:
+                for i in gone:
+                    table.pop(i, None)
+
+            self._ids()._update_table(drop)
+        return len(gone)
+
+    def iter_items(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Items newest first, one week at a time, so a limited listing reads few files.
+
+        Records are the stored dicts: treat them as read-only.
+        """
+        since_iso = since.isoformat() if since else None
+        until_iso = until.isoformat() if until else None
+        for key in self.shard_keys():
+            if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
+                break
+            table = self._shard(key).table("items")._read_table()
+            rows = [
+                r
+                for r in table.values()
+                if (since_iso is None or r["published"] >= since_iso)
+                and (until_iso is None or r["published"] < until_iso)
+                and (where is None or where(r))
+            ]
+            rows.sort(key=lambda r: r["published"], reverse=True)
+            yield from rows
+            if self.inbox_dir is not None and not _is_dirty(self._shards[key]):
+                # keep memory flat while scanning 100k items: drop shards we only read
+                self._shards.pop(key, None)
+
+    # ----- per-source state ----------------------------------------------------------------
+
+    def _states(self) -> StrIdTable:
+        if self._state_db is None:
+            path = self.data_dir / "state.json" if self.data_dir else None
+            self._state_db = _open_db(path)
+        return self._state_db.table("sources")  # type: ignore[return-value]
+
+    def get_state(self, source_id: str) -> dict[str, Any]:
+        """A source's saved sync state (ETag, cursor, health); {} when new."""
+        doc = self._states()._read_table().get(source_id)
+        return dict(doc) if doc else {}
+
+    def put_state(self, source_id: str, state: dict[str, Any]) -> None:
+        """Replace a source's saved state."""
+        self._states()._update_table(lambda t: t.__setitem__(source_id, dict(state)))
+
+    def drop_state(self, source_id: str) -> None:
+        """Forget a source's state (its items stay)."""
+        self._states()._update_table(lambda t: t.pop(source_id, None))
+
+    def all_states(self) -> dict[str, dict[str, Any]]:
+        """Every source's saved state, by source id."""
+        return {k: dict(v) for k, v in self._states()._read_table().items()}
+
+
+class TinyDBJournal:
+    """Reflections, in a file of their own that no inbox operation opens."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: _DB | None = None
+        self._lock: WriteLock | None = None
+
+    def _table(self) -> StrIdTable:
+        if self._db is None:
+            self._db = _open_db(self.path)
+        return self._db.table("reflections")  # type: ignore[return-value]
+
+    def lock(self, command: str) -> None:
+        if self.path is None or self._lock is not None:
+            return
+        lock = WriteLock(self.path.with_name("journal.lock"))
+        lock.acquire(command)
+        self._lock = lock
+
+    def put(self, reflection: dict[str, Any]) -> None:
+        """Insert or replace one reflection and write the file at once (journal first)."""
+        if self.path is not None and self._lock is None:
+            raise StorageError("internal error: writing the journal without the lock")
+        rid = reflection["id"]
+        self._table()._update_table(lambda t: t.__setitem__(rid, dict(reflection)))
+        if self._db is not None:
+            _flush(self._db)
+
+    def get(self, reflection_id: str) -> dict[str, Any] | None:
+        doc = self._table()._read_table().get(reflection_id)
+        return dict(doc) if doc else None
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every reflection, oldest first."""
+        rows = [dict(r) for r in self._table()._read_table().values()]
+        rows.sort(key=lambda r: r.get("created", ""))
+        return rows
+
+    def resolve(self, prefix: str) -> str:
+        return idmod.resolve_prefix(prefix, self._table()._read_table().keys(), "reflection")
+
+    def close(self) -> None:
+        if self._db is not None:
+            _flush(self._db)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

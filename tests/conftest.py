@@ -1,0 +1,77 @@
+"""Shared fixtures: an isolated PLN_HOME for every test, a real feed server on loopback,
+a real Mastodon-shaped server (mastodon_mock), and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.feedserver import FeedServer
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def pln_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own PLN_HOME; the real home is never touched."""
+    home = tmp_path / "plnhome"
+    monkeypatch.setenv("PLN_HOME", str(home))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("PLN_LOCK_TIMEOUT", "2")
+    monkeypatch.delenv("PLN_DEBUG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "fakehome"))  # platformdirs can't reach the real one
+    return home
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A real HTTP server on 127.0.0.1 (see tests/feedserver.py)."""
+    srv = FeedServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def mastodon() -> Iterator[Any]:
+    """A real Mastodon-shaped HTTP server on loopback, seeded with alice/bob/carol."""
+    from mastodon_mock.testing.server import MockServer
+
+    with MockServer() as srv:
+        yield srv
+
+
+class Cli:
+    """Runs the Typer app in-process; stdout and stderr apart."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, code: int | None = 0) -> Any:
+        from companion.cli.app import app
+
+        result = self.runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        if code is not None:
+            assert result.exit_code == code, (
+                f"pln {' '.join(args)} exited {result.exit_code}, expected {code}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("PLN_HOME", "/nonexistent-pln-home-set-by-fixture")

@@ -1,0 +1,136 @@
+"""A real HTTP server on 127.0.0.1 for feed tests: routes with ETag/Last-Modified,
+redirects, error statuses, Retry-After, slow, huge and endless bodies, gzip, charsets.
+
+    srv.route("/feed.xml", body=RSS, etag='"v1"')
+    srv.route("/old", status=301, headers={"Location": "/feed.xml"})
+    srv.route("/slow", body=RSS, delay=5)
+    srv.route("/huge", endless=True)
+    srv.requests  # [(method, path, headers)] as the server saw them
+"""
+
+from __future__ import annotations
+
+import gzip as gzipmod
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/rss+xml; charset=utf-8"
+    etag: str | None = None
+    last_modified: str | None = None
+    delay: float = 0.0
+    gzip: bool = False
+    endless: bool = False
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_HEAD(self) -> None:
+                self._serve(head=True)
+
+            def do_GET(self) -> None:
+                self._serve(head=False)
+
+            def _serve(self, head: bool) -> None:
+                with server._lock:
+                    server.requests.append((self.command, self.path, dict(self.headers)))
+                    route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self._send(404, b"not found", {"Content-Type": "text/plain"}, head)
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                if route.status == 200 and route.etag and self.headers.get("If-None-Match") == route.etag:
+                    self._send(304, b"", {"ETag": route.etag}, head)
+                    return
+                if (
+                    route.status == 200
+                    and route.last_modified
+                    and not route.etag
+                    and self.headers.get("If-Modified-Since") == route.last_modified
+                ):
+                    self._send(304, b"", {"Last-Modified": route.last_modified}, head)
+                    return
+                headers = {"Content-Type": route.content_type, **route.headers}
+                if route.etag:
+                    headers["ETag"] = route.etag
+                if route.last_modified:
+                    headers["Last-Modified"] = route.last_modified
+                if route.endless:
+                    self.send_response(route.status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    chunk = b"<rss>" + b"x" * 65536
+                    try:
+                        for _ in range(10_000):  # bounded: 640 MB at most, the client stops first
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    self.close_connection = True
+                    return
+                body = route.body
+                if route.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
+                    body = gzipmod.compress(body)
+                    headers["Content-Encoding"] = "gzip"
+                self._send(route.status, body, headers, head)
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head and body:
+                    try:
+                        self.wfile.write(body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def route(self, path: str, **kwargs: Any) -> str:
+        """Serve ``path``; returns its full URL."""
+        body = kwargs.pop("body", b"")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.routes[path] = Route(body=body, **kwargs)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def hits(self, path: str) -> int:
+        return sum(1 for _, p, _ in self.requests if p == path)
