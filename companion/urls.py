@@ -1,0 +1,56 @@
+"""URL canonicalization, so one story reached by many links is one item (PRODUCT.md)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track who clicked; never part of what a page is.
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_", "_hs", "vero_", "oly_")
+_TRACKING = {
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+    "mc_cid", "mc_eid", "mkt_tok", "_ga", "_gl", "ref_src", "ref_url", "spm", "si", "cmpid",
+    "sr_share", "share", "ncid", "ocid", "trk", "trkcampaign", "fb_action_ids",
+    "fb_action_types", "fb_source", "action_object_map", "action_type_map", "ito", "wt_mc",
+}  # fmt: skip
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str | None) -> str | None:
+    """A stable form of an http(s) URL: lower-case scheme and host, no default port, no
+    fragment, no tracking parameters, no trailing slash (except the root), and
+    ``%``-escapes normalized. Returns None for anything that is not an http(s) URL."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        pass
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
+    ]
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def link_key(url: str | None) -> str | None:
+    """The join key of a link: its canonical form without scheme and a leading ``www.``
+    (http/https and www/no-www variants of a page are the same story)."""
+    c = canonical_url(url)
+    if c is None:
+        return None
+    rest = c.split("://", 1)[1]
+    return rest[4:] if rest.startswith("www.") else rest
