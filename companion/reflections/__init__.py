@@ -1,0 +1,1 @@
+"""Reflections: compose, split into threads, publish, journal exports."""
