@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from companion import __version__
 from companion.config import Config, Settings, install_template
 from companion.credentials import Credentials
 from companion.decide import item_id, merge
-from companion.errors import ConfigError, NotFoundError, PlnError, UsageError
+from companion.errors import ConfigError, PlnError, UsageError
 from companion.ids import resolve_prefix
 from companion.models import ItemData, iso, parse_iso
 from companion.paths import Home
@@ -221,8 +220,32 @@ class Companion:
                         f" first{hint}"
                     )
                 spec = parse_spec(spec_text, name=name, topics=topics, account=default)
+        if spec.kind == "feed":
+            spec = self._discover_feed(spec, name=name, topics=topics, account=account)
         self.ensure_config(starter=False)
         return self.config.add_source(spec)
+
+    def _discover_feed(
+        self,
+        spec: SourceSpec,
+        *,
+        name: str | None,
+        topics: list[str] | tuple[str, ...],
+        account: str | None,
+    ) -> SourceSpec:
+        """Check a feed URL over the network; a web page is replaced by the feed it names
+        (issue 3: autodiscovery). Notes for the user are in ``spec.extra["notes"]``."""
+        if self.home.config_file.exists() and self.config.find(spec.canonical) is not None:
+            return spec  # already followed: config.add_source says so, no network needed
+        from companion.sources.feed import discover
+
+        settings = self.settings if self.home.config_file.exists() else Settings()
+        user_agent = settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
+        feed_url, title, notes = discover(spec.target, settings, user_agent)
+        if feed_url != spec.target or (name is None and title):
+            spec = parse_spec(feed_url, name=name or title or None, topics=topics, account=account)
+        spec.extra["notes"] = list(notes)
+        return spec
 
     def find_source(self, prefix: str) -> SourceSpec:
         """The configured source whose id starts with ``prefix``."""
@@ -282,6 +305,8 @@ class Companion:
 
         A failing source never stops the others (its error is in its result).
         """
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
         from companion.sources.base import RetryLater, SourceContext, make_source
 
         specs = (
@@ -296,7 +321,6 @@ class Companion:
         now = self.clock()
         results: list[SyncResult] = []
         states = self.store.all_states()
-        taken_ids: dict[str, str] | None = None
 
         def run(spec: SourceSpec) -> Any:
             source = make_source(spec, ctx)
@@ -357,8 +381,6 @@ class Companion:
                             failures=int(health.get("failures", 0)) + 1,
                         )
                     else:
-                        if taken_ids is None and fetched.items:
-                            taken_ids = {}
                         result.notes.extend(fetched.notes)
                         state.pop("retry_until", None)
                         if fetched.retired:
@@ -481,5 +503,3 @@ class Companion:
                 f"no sources in {self.home.config_file}: add one with `pln source add SPEC`"
             )
 
-    def missing(self, what: str) -> NotFoundError:
-        return NotFoundError(what)

@@ -1,0 +1,361 @@
+"""Feed sources: RSS, Atom and JSON Feed over HTTP, fetched politely and incrementally (issue 3).
+
+Politeness follows what reader and newsboat do: conditional GET (ETag / Last-Modified kept in
+the source's opaque state), permanent redirects (301/308) reported so the config is updated,
+410 Gone retires the source, 429/503 + Retry-After become ``RetryLater``, and every response
+has a connect/read timeout, a total time limit and a size cap.
+
+Parsing: feedparser is the reference for what a feed means. Raw ``FeedParserDict`` objects
+never leave this module (see ``companion.sources.feed_parse``); they become ``ItemData``.
+
+This module imports ``requests`` at import time; it is itself imported only when a sync or
+``pln source add`` needs it (``pln --help`` stays fast: issue 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from companion.errors import FetchError, ParseError, SourceError, UsageError
+from companion.sources.base import FetchResult, RetryLater, SourceContext
+from companion.sources.feed_parse import ParsedFeed, looks_like_html, parse_feed
+
+if TYPE_CHECKING:
+    from companion.config import Settings
+    from companion.specs import SourceSpec
+
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.3, */*;q=0.1"
+)
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/x.atom+xml",
+    "application/x-atom+xml",
+    "text/xml",
+    "application/xml",
+)
+_PERMANENT = (301, 308)
+_MAX_REDIRECTS = 10
+_MAX_RETRY_AFTER = timedelta(days=7)  # a server asking for more is ignored beyond this
+_DEFAULT_RETRY_AFTER = timedelta(hours=1)  # 429 without Retry-After
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One session per worker thread: keep-alive connections are reused across feeds."""
+    s: requests.Session | None = getattr(_local, "session", None)
+    if s is None:
+        s = requests.Session()
+        s.max_redirects = _MAX_REDIRECTS
+        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
+        s.mount("http://", adapter)
+        s.mount("https://", adapter)
+        _local.session = s
+    return s
+
+
+@dataclass(frozen=True)
+class Response:
+    """What one GET produced (the body already read, capped)."""
+
+    status: int
+    url: str  # the final URL after redirects
+    headers: Mapping[str, str]
+    body: bytes
+    moved_to: str | None  # target of a chain of permanent redirects from the start, if any
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:g} MB"
+
+
+def _reason(e: BaseException) -> str:
+    """A short reason for a requests/urllib3 exception (no stack of wrappers)."""
+    text = str(e)
+    for marker in ("Failed to resolve", "Name or service not known", "nodename nor servname"):
+        if marker in text:
+            return "host name not found (DNS)"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(e, requests.exceptions.SSLError):
+        return "TLS certificate problem"
+    # requests nests urllib3 errors: keep the innermost message, one line.
+    inner = e
+    while inner.args and isinstance(inner.args[0], BaseException):
+        inner = inner.args[0]
+    msg = str(getattr(inner, "reason", None) or inner).splitlines()[0] if str(inner) else ""
+    if ": " in msg and msg.startswith("<"):
+        msg = msg.split(": ", 1)[1]
+    return msg[:200] or type(e).__name__
+
+
+def http_get(
+    url: str,
+    settings: Settings,
+    user_agent: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Response:
+    """GET ``url`` with timeouts, a size cap and a total time limit; raise FetchError."""
+    timeout = float(settings.timeout)
+    max_bytes = int(settings.max_bytes)
+    # A server that trickles bytes never trips the read timeout: cap the whole exchange too.
+    total = max(timeout * 3, 5.0)
+    headers = {"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    start = time.monotonic()
+    try:
+        resp = _session().get(
+            url, headers=headers, timeout=(timeout, timeout), stream=True, allow_redirects=True
+        )
+    except requests.Timeout as e:
+        raise FetchError(f"timed out after {timeout:g} s") from e
+    except requests.TooManyRedirects as e:
+        raise FetchError(f"more than {_MAX_REDIRECTS} redirects") from e
+    except requests.exceptions.InvalidURL as e:
+        raise FetchError(f"invalid URL {url!r}") from e
+    except requests.RequestException as e:
+        host = urlsplit(url).netloc
+        raise FetchError(f"cannot fetch from {host}: {_reason(e)}") from e
+    with resp:
+        moved_to = None
+        for i, r in enumerate(resp.history):
+            if r.status_code not in _PERMANENT:
+                break
+            nxt = resp.history[i + 1].url if i + 1 < len(resp.history) else resp.url
+            moved_to = nxt
+        body = b""
+        if resp.status_code != 304 and resp.status_code < 300:
+            length = resp.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in resp.iter_content(65536):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
+                    if time.monotonic() - start > total:
+                        raise FetchError(f"response took longer than {total:g} s; gave up")
+                    chunks.append(chunk)
+            except requests.exceptions.ConnectionError as e:
+                if "timed out" in str(e).lower():
+                    raise FetchError(f"timed out after {timeout:g} s") from e
+                raise FetchError(f"connection broken while reading: {_reason(e)}") from e
+            except requests.RequestException as e:  # ChunkedEncodingError, ContentDecodingError
+                raise FetchError(f"bad response body: {_reason(e)}") from e
+            body = b"".join(chunks)
+        return Response(resp.status_code, resp.url, resp.headers, body, moved_to)
+
+
+def _retry_after(value: str | None, now: datetime) -> datetime | None:
+    """Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), bounded to a week."""
+    if not value:
+        return None
+    value = value.strip()
+    until: datetime | None
+    if value.isdigit():
+        until = now + timedelta(seconds=int(value))
+    else:
+        try:
+            until = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+    return min(max(until, now), now + _MAX_RETRY_AFTER)
+
+
+def _status_error(resp: Response, now: datetime) -> SourceError | None:
+    """The error for a non-success status (None for 200/304); RetryLater for 429/503."""
+    code = resp.status
+    if code == 304 or 200 <= code < 300:
+        return None
+    if code in (429, 503):
+        until = _retry_after(resp.headers.get("Retry-After"), now)
+        if until is None and code == 429:
+            until = now + _DEFAULT_RETRY_AFTER
+        if until is not None:
+            what = "rate limited (429)" if code == 429 else "unavailable (503)"
+            return RetryLater(f"{what}; server asked to retry after {until:%Y-%m-%d %H:%M} UTC",
+                              until=until)
+    try:
+        from http import HTTPStatus
+
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""
+    return FetchError(f"HTTP {code}{' ' + phrase if phrase else ''}")
+
+
+class FeedSource:
+    """An RSS/Atom/JSON feed at a URL."""
+
+    def __init__(self, spec: SourceSpec, ctx: SourceContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+
+    def fetch(self, state: Mapping[str, Any], now: datetime) -> FetchResult:
+        """Conditional GET, then parse into items; see the module docstring for statuses."""
+        url = self.spec.target
+        # Validators belong to one URL; a config edited by hand invalidates them.
+        same = state.get("url") in (None, url)
+        resp = http_get(
+            url,
+            self.ctx.settings,
+            self.ctx.user_agent,
+            etag=state.get("etag") if same else None,
+            last_modified=state.get("last_modified") if same else None,
+        )
+        new_url = resp.moved_to if resp.moved_to and resp.moved_to != url else None
+        if resp.status == 410:
+            return FetchResult(state=dict(state), retired=True, requests=1)
+        err = _status_error(resp, now)
+        if err is not None:
+            err.subject = self.spec.id
+            raise err
+        new_state: dict[str, Any] = dict(state) if same else {}
+        new_state["url"] = new_url or url
+        for header, key in (("ETag", "etag"), ("Last-Modified", "last_modified")):
+            if resp.headers.get(header):
+                new_state[key] = resp.headers[header]
+        if resp.status == 304:
+            return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
+        # A server without validators that sends the same bytes again costs no parsing either.
+        digest = hashlib.blake2b(resp.body, digest_size=16).hexdigest()
+        if same and state.get("body_hash") == digest:
+            return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
+        parsed = parse_feed(resp.body, resp.headers, resp.url, self.spec.id)
+        new_state["body_hash"] = digest
+        return FetchResult(
+            items=parsed.items,
+            state=new_state,
+            new_url=new_url,
+            notes=parsed.notes,
+            requests=1,
+        )
+
+
+# ----- autodiscovery ----------------------------------------------------------------------------
+
+
+class _AlternateLinks(HTMLParser):
+    """``<link rel="alternate" type="…feed type…" href>`` and ``<base href>`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.links: list[tuple[str, str, str]] = []  # (href, type, title)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "base" and a.get("href") and self.base is None:
+            self.base = a["href"]
+        elif tag in ("link", "a"):
+            rels = a.get("rel", "").lower().split()
+            typ = a.get("type", "").lower().split(";")[0].strip()
+            if "alternate" in rels and typ in FEED_TYPES and a.get("href"):
+                self.links.append((a["href"].strip(), typ, a.get("title", "").strip()))
+
+
+def find_feed_links(html: bytes | str, page_url: str) -> list[tuple[str, str]]:
+    """The feeds a page names with ``<link rel="alternate">``: [(absolute url, title)]."""
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    p = _AlternateLinks()
+    try:
+        p.feed(text)
+        p.close()
+    except Exception:  # HTMLParser is lenient; anything odd just ends the scan
+        pass
+    base = urljoin(page_url, p.base) if p.base else page_url
+    out: dict[str, str] = {}
+    for href, _typ, title in p.links:
+        absolute = urljoin(base, href)
+        if absolute.startswith(("http://", "https://")) and absolute not in out:
+            out[absolute] = title
+    return list(out.items())
+
+
+def _rank(link: tuple[str, str]) -> int:
+    """Prefer a site's main feed over comment feeds (WordPress names both alternate)."""
+    url, title = link
+    return 1 if "comment" in (url + " " + title).lower() else 0
+
+
+def _fetch_for_add(url: str, settings: Settings, user_agent: str) -> Response:
+    try:
+        resp = http_get(url, settings, user_agent)
+    except FetchError as e:
+        raise UsageError(f"cannot add {url}: {e.message}") from e
+    if not 200 <= resp.status < 300:
+        err = _status_error(resp, datetime.now(UTC))
+        why = err.message if err is not None else f"HTTP {resp.status}"
+        if resp.status == 410:
+            why = "HTTP 410 Gone"
+        raise UsageError(f"cannot add {url}: {why}")
+    return resp
+
+
+def discover(url: str, settings: Settings, user_agent: str) -> tuple[str, str | None, list[str]]:
+    """The feed to follow for ``url`` (a feed, or a page naming feeds): (feed url, title, notes).
+
+    Raises UsageError when the URL cannot be fetched or is neither a feed nor names one.
+    """
+    resp = _fetch_for_add(url, settings, user_agent)
+    notes: list[str] = []
+    feed_url = resp.moved_to or url
+    parsed: ParsedFeed | None = None
+    if not looks_like_html(resp.body, resp.headers):
+        try:
+            parsed = parse_feed(resp.body, resp.headers, resp.url, "")
+        except ParseError as e:
+            raise UsageError(f"{url} is not a feed and names no feed ({e.message})") from e
+        if resp.moved_to:
+            notes.append(f"{url} moved permanently to {feed_url}; following the new URL")
+        return feed_url, parsed.title or None, notes
+    links = find_feed_links(resp.body, resp.url)
+    if not links:
+        raise UsageError(
+            f"{url} is not a feed and names no feed (the page has no "
+            '<link rel="alternate"> to an RSS, Atom or JSON feed)'
+        )
+    ranked = sorted(links, key=_rank)
+    chosen, title = ranked[0]
+    if len(links) > 1:
+        others = ", ".join(u for u, _ in ranked[1:])
+        notes.append(
+            f"{url} names {len(links)} feeds; chose {chosen}"
+            + (f" ({title})" if title else "")
+            + f"; the others: {others}"
+        )
+    else:
+        notes.append(f"found the feed {chosen} on {url}")
+    fresp = _fetch_for_add(chosen, settings, user_agent)
+    try:
+        parsed = parse_feed(fresp.body, fresp.headers, fresp.url, "")
+    except ParseError as e:
+        raise UsageError(f"{url} names the feed {chosen}, but it is not a feed ({e.message})") from e
+    return fresp.moved_to or chosen, parsed.title or title or None, notes
