@@ -144,22 +144,37 @@ def _fp_date(t: Any) -> datetime | None:
         return None
 
 
-def _fp_body(e: Any) -> str:
-    """The entry's HTML: full content (HTML preferred) over the summary; text is escaped."""
+def _plain_html(text: str) -> str:
+    """Plain text as HTML paragraphs (escaped)."""
+    if not text.strip():
+        return ""
+    paras = htmlmod.escape(text.strip()).split("\n\n")
+    return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paras)
+
+
+def _fp_body(e: Any) -> tuple[str, str]:
+    """The entry's (sanitized HTML, plain text): full content (HTML preferred) over the summary.
+
+    Plain-text content is kept as it is for the text (rendering escaped text back through an
+    HTML-to-text converter would decode its entities twice).
+    """
     best = None
     for c in e.get("content") or []:
+        if not (c.get("value") or "").strip():
+            continue
         if best is None or (
             c.get("type", "") in _HTML_TYPES and best.get("type", "") not in _HTML_TYPES
         ):
             best = c
-    if best is None or not (best.get("value") or "").strip():
+    if best is None:
         value = e.get("summary") or ""
         typ = (e.get("summary_detail") or {}).get("type", "text/html")
     else:
         value, typ = best.get("value") or "", best.get("type", "text/html")
-    if typ in ("text/plain",):
-        return "<p>" + htmlmod.escape(value).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>" if value.strip() else ""
-    return value
+    if typ == "text/plain":
+        return _plain_html(value), value.strip()
+    html = sanitize(value)
+    return html, to_text(html)
 
 
 def item_key(guid: str | None, link: str | None, title: str, date: datetime | None,
@@ -181,7 +196,7 @@ def _fp_item(e: Any, source_id: str, feed_author: Author) -> ItemData:
     published = _fp_date(e.get("published_parsed"))
     # dict.get: FeedParserDict.get("updated_parsed") falls back to published (feedparser #310)
     updated = _fp_date(dict.get(e, "updated_parsed"))
-    html = sanitize(_fp_body(e))
+    html, text = _fp_body(e)
     author = _fp_author(e)
     if not author.name and not author.url:
         author = feed_author
@@ -207,7 +222,7 @@ def _fp_item(e: Any, source_id: str, feed_author: Author) -> ItemData:
         title=title,
         author=author,
         html=html,
-        text=to_text(html),
+        text=text,
         published=published,
         updated=updated,
         tags=tags,
@@ -272,10 +287,10 @@ def parse_json_feed(body: bytes, url: str, source_id: str) -> ParsedFeed:
         summary = _json_str(it.get("summary"))
         if content_html:
             html = sanitize(content_html)
-        elif content_text:
-            html = "<p>" + htmlmod.escape(content_text).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
+            text = to_text(html)
         else:
-            html = "<p>" + htmlmod.escape(summary) + "</p>" if summary else ""
+            text = content_text or summary
+            html = _plain_html(text)
         published = _json_date(it.get("date_published"))
         updated = _json_date(it.get("date_modified"))
         author = _json_author(it)
@@ -300,7 +315,7 @@ def parse_json_feed(body: bytes, url: str, source_id: str) -> ParsedFeed:
                 title=title,
                 author=author,
                 html=html,
-                text=to_text(html),
+                text=text,
                 published=published,
                 updated=updated,
                 tags=tags,
