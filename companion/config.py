@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-from tomlkit.exceptions import ParseError as TomlParseError
-from tomlkit.items import AoT, Table
+import tomllib
+from typing import TYPE_CHECKING
 
 from companion.errors import ConfigError, UsageError
 from companion.paths import bundled_config_dir
@@ -24,6 +23,10 @@ from companion.specs import (
     parse_spec,
 )
 from companion.storage_io import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import tomlkit
+    from tomlkit.items import AoT, Table
 
 # The key that names a source's kind in config.toml, in the order they are checked.
 _KIND_KEYS = ("url", "user", "tag", "timeline", "list")
@@ -137,6 +140,8 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
 
 def source_to_table(spec: SourceSpec) -> Table:
     """The ``[[sources]]`` entry for a spec (the inverse of ``source_from_table``)."""
+    import tomlkit
+
     t = tomlkit.table()
     if spec.kind == FEED:
         t["url"] = spec.target
@@ -161,12 +166,15 @@ def source_to_table(spec: SourceSpec) -> Table:
 
 
 class Config:
-    """The parsed config file plus the tomlkit document it came from, for faithful edits."""
+    """The parsed config file; edits go through a tomlkit document so comments survive.
 
-    def __init__(self, path: Path, doc: tomlkit.TOMLDocument) -> None:
+    Reading uses the stdlib's tomllib (fast); tomlkit is loaded only to edit.
+    """
+
+    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
         self.path = path
-        self.doc = doc
-        data = doc.unwrap()
+        self.text = text
+        self._doc: tomlkit.TOMLDocument | None = None
         self.settings = _parse_settings(data.get("settings"), path)
         raw_sources = data.get("sources", [])
         if not isinstance(raw_sources, list):
@@ -199,18 +207,30 @@ class Config:
         except OSError as e:
             raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
         try:
-            doc = tomlkit.parse(text)
-        except TomlParseError as e:
-            raise ConfigError(
-                f"{path}: line {e.line}, column {e.col}: {str(e).split(' at line')[0]}"
-            ) from e
-        return cls(path, doc)
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: {e}") from e
+        return cls(path, text, data)
+
+    @property
+    def doc(self) -> tomlkit.TOMLDocument:
+        """The editable document (comments, order and formatting preserved)."""
+        if self._doc is None:
+            import tomlkit
+
+            self._doc = tomlkit.parse(self.text)
+        return self._doc
 
     def save(self) -> None:
         """Write the document back atomically (comments and order preserved by tomlkit)."""
+        import tomlkit
+
         atomic_write_bytes(self.path, tomlkit.dumps(self.doc).encode("utf-8"), mode=0o644)
 
     def _aot(self) -> AoT:
+        import tomlkit
+        from tomlkit.items import AoT
+
         if "sources" not in self.doc:
             self.doc.add("sources", tomlkit.aot())
         aot = self.doc["sources"]

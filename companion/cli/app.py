@@ -6,9 +6,13 @@ import os
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer >= 0.26 ships its own copy of click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
 
 from companion import __version__
 from companion.errors import PlnError
@@ -17,7 +21,7 @@ from companion.errors import PlnError
 class PlnGroup(TyperGroup):
     """Turns PlnError into one clear line on stderr and its exit code (STYLE.md: errors)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except PlnError as e:
@@ -27,7 +31,7 @@ class PlnGroup(TyperGroup):
 
             err.print(f"[red]error:[/red] {_escape(clean(e.message))}")
             raise typer.Exit(e.exit_code) from None
-        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit):
+        except (ClickException, typer.Abort, typer.Exit):
             raise
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -59,6 +63,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals hold tokens
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: importing rich_utils costs ~0.1 s at start-up
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

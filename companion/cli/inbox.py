@@ -67,6 +67,7 @@ def inbox(
     from companion.service import item_json
 
     c = _companion()
+    labels = c.source_labels()  # also validates config.toml before anything is shown
     flt = _filter(all_, starred, source, topic, tag, search, since, limit)
     items = c.list_items(flt)
     if json:
@@ -75,7 +76,6 @@ def inbox(
     if not items:
         out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
         return
-    labels = c.source_labels()
     now = datetime.now(UTC)
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
     table.add_column("id", no_wrap=True)

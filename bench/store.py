@@ -1,0 +1,171 @@
+"""Benchmark the inbox store at scale (issue 2).
+
+Builds a store of N realistic items (~1.5 KB each: mixed feed entries and statuses over
+26 weeks) in a fresh PLN_HOME, then measures as a user would see it:
+
+  * `pln inbox --limit 50` (and `--json`): process wall time and peak RSS (a child process);
+  * writing 1,000 new items into that store (sync's merge + put + atomic flush, in-process);
+  * loading every item once (what search will cost).
+
+    python bench/store.py            # 100,000 items
+    python bench/store.py --items 20000 --keep /tmp/plnbench
+
+Goals (issue 2): listing ≤ 0.35 s and ≤ 150 MB; writing 1,000 items ≤ 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from companion.decide import merge  # noqa: E402
+from companion.html import to_text  # noqa: E402
+from companion.models import Author, ItemData, Media  # noqa: E402
+from companion.paths import Home  # noqa: E402
+from companion.service import Companion  # noqa: E402
+
+WORDS = (
+    "learning students teacher classroom feedback assessment inquiry curriculum design "
+    "reading writing math science history research practice reflection community network "
+    "professional growth équipe élève pédagogie lecture collaboration project portfolio"
+).split()
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def make_item(rng: random.Random, i: int, now: datetime, weeks: int) -> tuple[ItemData, str]:
+    published = now - timedelta(seconds=rng.randrange(weeks * 7 * 86400))
+    is_status = i % 2 == 0
+    paras = [sentence(rng, rng.randint(12, 22)) for _ in range(4)]
+    html = "".join(f"<p>{p} <a href='https://blog{i % 97}.example/post/{i}'>link</a></p>" for p in paras)
+    source = f"s{i % 60:03d}"
+    if is_status:
+        data = ItemData(
+            key=f"https://social{i % 13}.example/users/u{i % 400}/statuses/{i:x}{i * 7:x}",
+            kind="status",
+            url=f"https://social{i % 13}.example/@u{i % 400}/{i}",
+            author=Author(f"Person {i % 400}", f"@u{i % 400}@social{i % 13}.example",
+                          f"https://social{i % 13}.example/@u{i % 400}"),
+            html=html,
+            text=to_text(html),
+            published=published,
+            tags=tuple(rng.sample(["edtech", "pln", "edchat", "mtbos", "scichat"], 2)),
+            media=(Media("https://files.example/m.png", "a chart of reading growth"),)
+            if i % 5 == 0 else (),
+            link=f"https://blog{i % 97}.example/post/{i}",
+        )
+    else:
+        data = ItemData(
+            key=f"https://blog{i % 97}.example/post/{i}",
+            kind="feed",
+            url=f"https://blog{i % 97}.example/post/{i}",
+            title=sentence(rng, 8),
+            author=Author(f"Blogger {i % 97}"),
+            html=html,
+            text=to_text(html),
+            published=published,
+            tags=("teaching",),
+            link=f"https://blog{i % 97}.example/post/{i}",
+        )
+    return data, source
+
+
+def build(home: Path, n: int, now: datetime, weeks: int) -> float:
+    rng = random.Random(42)
+    os.environ["PLN_HOME"] = str(home)
+    c = Companion(Home(home, home))
+    t0 = time.perf_counter()
+    with c.writing("bench build"):
+        batch: dict[str, list[ItemData]] = {}
+        for i in range(n):
+            data, source = make_item(rng, i, now, weeks)
+            batch.setdefault(source, []).append(data)
+        for source, items in batch.items():
+            c._store_items(source, tuple(items), now)
+    return time.perf_counter() - t0
+
+
+def measure(cmd: list[str], env: dict[str, str], repeat: int = 5) -> tuple[float, float]:
+    """Median wall time and peak RSS of a pln command (each run in a fresh process)."""
+    walls = []
+    peak = 0.0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "companion.cli", *cmd], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        _, status, ru = os.wait4(proc.pid, 0)
+        walls.append(time.perf_counter() - t0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"pln {' '.join(cmd)} failed: {proc.stderr.read().decode()[-400:]}")  # type: ignore[union-attr]
+        peak = max(peak, ru.ru_maxrss / 1024)
+    walls.sort()
+    return walls[len(walls) // 2], peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--weeks", type=int, default=26)
+    ap.add_argument("--keep", type=Path, help="build the store here and keep it")
+    args = ap.parse_args()
+
+    home = args.keep or Path(tempfile.mkdtemp(prefix="pln-bench-"))
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text("")
+    now = datetime.now(UTC).replace(microsecond=0)
+    t_build = build(home, args.items, now, args.weeks)
+    size = sum(p.stat().st_size for p in (home / "inbox").iterdir())
+    print(f"store: {args.items:,} items over {args.weeks} weeks, {size / 1e6:.0f} MB on disk "
+          f"in {len(list((home / 'inbox').glob('items-*.json')))} weekly shards "
+          f"(built in {t_build:.1f} s)")
+
+    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    rows = [
+        ("pln inbox --limit 50", ["inbox", "--limit", "50"]),
+        ("pln inbox --limit 50 --json", ["inbox", "--limit", "50", "--json"]),
+        ("pln --help", ["--help"]),
+    ]
+    print(f"{'command':40} {'wall (median of 5)':>20} {'peak RSS':>10}")
+    for label, cmd in rows:
+        wall, peak = measure(cmd, env)
+        print(f"{label:40} {wall:>18.3f} s {peak:>7.0f} MB")
+
+    # writing 1,000 new items into the full store, as sync does (merge + put + flush)
+    rng = random.Random(7)
+    fresh = [make_item(rng, args.items + i, now, 1)[0] for i in range(1000)]
+    c = Companion(Home(home, home))
+    t0 = time.perf_counter()
+    with c.writing("bench write"):
+        new, _ = c._store_items("s-new", tuple(fresh), now)
+    t_write = time.perf_counter() - t0
+    assert new == 1000, new
+    print(f"{'write 1,000 new items (in-process)':40} {t_write:>18.3f} s")
+
+    # a full scan, the floor for search over everything
+    c = Companion(Home(home, home))
+    t0 = time.perf_counter()
+    n = sum(1 for _ in c.store.iter_items())
+    print(f"{'scan all items (in-process)':40} {time.perf_counter() - t0:>18.3f} s  ({n:,} items)")
+    if not args.keep:
+        shutil.rmtree(home)
+
+
+if __name__ == "__main__":
+    main()
