@@ -503,3 +503,31 @@ class Companion:
                 f"no sources in {self.home.config_file}: add one with `pln source add SPEC`"
             )
 
+    # ----- reflections (issue 6: journal first, then publish) --------------------------------
+
+    def reflections(self) -> Any:
+        """The journal-and-publish verbs (companion.reflections.publish.Reflections)."""
+        from companion.reflections.publish import Reflections
+
+        return Reflections(self)
+
+    def post_reflection(self, text: str, **options: Any) -> dict[str, Any]:
+        """Write a reflection to the journal, then post it (see Reflections.prepare/post)."""
+        r = self.reflections()
+        return r.post(r.prepare(text, **options))
+
+    def retry_reflection(self, prefix: str) -> dict[str, Any]:
+        """Resume posting a pending or failed reflection where it stopped."""
+        return self.reflections().retry(prefix)
+
+    def list_reflections(self, *, drafts: bool = False) -> list[dict[str, Any]]:
+        """Every reflection (or only those not fully posted), newest first."""
+        r = self.reflections()
+        return r.drafts() if drafts else r.all()
+
+    def export_journal(self, fmt: str) -> str:
+        """The journal as Markdown (by week), Atom or JSON."""
+        from companion.reflections.export import export
+
+        handles = [a.handle for a in self.credentials.accounts if a.handle]
+        return export(self.list_reflections(), fmt, author=handles[0] if handles else "")

@@ -94,6 +94,7 @@ def _register() -> None:
     sync.register(app)
     inbox.register(app)
     accounts.register(app)
+    __import__("companion.cli.post", fromlist=["register"]).register(app)
 
 
 _register()

@@ -1,0 +1,266 @@
+"""`pln post`, `pln journal`, `pln drafts`: share what you learned, keep a journal of it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from companion.cli.render import clean, out, print_json, safe_text
+
+SCISSORS = "# ------------------------ >8 ------------------------"
+
+
+def _companion():  # type: ignore[no-untyped-def]
+    from companion.service import Companion
+
+    return Companion()
+
+
+def _template(c: Any, on: list[str], reply_to: str | None, accounts: list[str]) -> str:
+    lines = [
+        "",
+        "",
+        SCISSORS,
+        "# Write your reflection above the line; everything from the line down is ignored.",
+        "# Save and quit to post; leave it empty to cancel. Blank lines separate paragraphs,",
+        "# and a long reflection becomes a numbered thread.",
+    ]
+    names = accounts or [n for n in [c.credentials.default_name] if n]
+    if names:
+        lines.append("# Posting as: " + ", ".join(names))
+    for prefix in on:
+        try:
+            rec = c.store.require(prefix)
+        except Exception:
+            continue
+        lines.append(f"# Citing: {clean(rec.get('title'), oneline=True)} <{rec.get('link') or rec.get('url')}>")
+    if reply_to:
+        try:
+            rec = c.store.require(reply_to)
+            lines.append(f"# Replying to: {clean(rec.get('text'), oneline=True)[:70]}")
+        except Exception:
+            pass
+    return "\n".join(lines) + "\n"
+
+
+def _from_editor(template: str) -> str:
+    import click
+
+    from companion.errors import UsageError
+
+    try:
+        edited = click.edit(template, extension=".md", require_save=False)
+    except click.ClickException as e:
+        raise UsageError(f"could not run your editor ({e.format_message()}): set $EDITOR, "
+                         "or give the text: pln post \"…\" or pln post - < file") from None
+    if edited is None:
+        return ""
+    return edited.split(SCISSORS, 1)[0].strip()
+
+
+def _render_parts(preview: list[dict[str, Any]], refl: dict[str, Any]) -> None:
+    for acct in preview:
+        n = len(acct["parts"])
+        out.print(
+            Text(f"{acct['account']} {acct['handle']}".strip(), style="bold")
+            + Text(f" — limit {acct['limit']} characters, {n} part{'s' if n != 1 else ''}"
+                   f", {refl['visibility']}" + (f", CW: {clean(refl['cw'], oneline=True)}" if refl["cw"] else ""))
+        )
+        if refl.get("reply_to"):
+            out.print(Text("in reply to " + clean(refl["reply_to"].get("url") or refl["reply_to"]["uri"])))
+        for p in acct["parts"]:
+            out.print(Text(f"── part {p['n']}/{n} · {p['length']}/{acct['limit']} characters ──", style="dim"))
+            out.print(safe_text(p["text"]))
+        out.print()
+
+
+def _render_result(refl: dict[str, Any]) -> None:
+    for e in refl["accounts"]:
+        parts = e.get("parts", [])
+        sent = sum(1 for p in parts if p["state"] == "sent")
+        label = f"{e['name']} {e['handle']}".strip()
+        if e["state"] == "sent":
+            out.print(Text(f"posted to {label}: {len(parts)} part{'s' if len(parts) != 1 else ''}"))
+        else:
+            out.print(Text(f"{label}: {sent} of {len(parts) or '?'} parts sent", style="yellow"))
+        for p in parts:
+            mark = {"sent": "✓", "failed": "✗"}.get(p["state"], "·")
+            where = p.get("url") or p.get("error") or "pending"
+            out.print(Text(f"  {mark} {p['n']}/{len(parts)} {clean(where, oneline=True)}"))
+    out.print(Text(f"reflection {refl['id']} saved in the journal", style="dim"))
+
+
+def post(
+    text: Optional[str] = typer.Argument(
+        None, help="What you learned; '-' reads stdin; nothing opens $EDITOR."
+    ),
+    on: list[str] = typer.Option([], "--on", help="Cite an inbox item: adds its link and credits its author."),
+    tag: list[str] = typer.Option([], "--tag", "-t", help="Add a hashtag (repeatable)."),
+    visibility: str = typer.Option("public", "--visibility", help="public, unlisted, private or direct."),
+    cw: str = typer.Option("", "--cw", help="Content warning, on every part."),
+    account: list[str] = typer.Option([], "--account", "-A", help="Post with this account (repeat to cross-post)."),
+    reply_to: Optional[str] = typer.Option(None, "--reply-to", help="Reply to a status from the inbox."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show exactly what would be posted; send and save nothing."),
+    retry: Optional[str] = typer.Option(None, "--retry", help="Finish a pending or failed reflection."),
+    json: bool = typer.Option(False, "--json", help="Print the reflection as JSON."),
+) -> None:
+    """Post a reflection: saved in the journal first, split into a thread when long.
+
+    Example: pln post "Retrieval practice beats re-reading" --on 3f9k2a --tag edtech
+    """
+    from companion.errors import PostError, UsageError
+    from companion.reflections.publish import failure_message
+
+    c = _companion()
+    if retry is not None:
+        if text is not None or on or tag or cw or account or reply_to or visibility != "public":
+            raise UsageError("--retry takes only the reflection id: it resends exactly what was saved")
+        r = c.reflections()
+        if dry_run:
+            refl = r.require(retry)
+            preview = [_saved_preview(e) for e in refl["accounts"]]
+            if json:
+                print_json({"dry_run": True, "reflection": refl})
+            else:
+                _render_parts(preview, refl)
+            return
+        refl = c.retry_reflection(retry)
+    else:
+        if text == "-":
+            body = sys.stdin.read()
+        elif text is None:
+            body = _from_editor(_template(c, on, reply_to, account))
+        else:
+            body = text
+        r = c.reflections()
+        refl = r.prepare(body, on=on, tags=tag, visibility=visibility, cw=cw,
+                         accounts=account, reply_to=reply_to)
+        if dry_run:
+            preview = r.preview(refl)
+            if json:
+                print_json({"dry_run": True, "text": refl["text"], "visibility": refl["visibility"],
+                            "cw": refl["cw"], "cites": refl["cites"], "reply_to": refl["reply_to"],
+                            "accounts": preview})
+            else:
+                _render_parts(preview, refl)
+                out.print(Text("dry run: nothing was sent or saved", style="dim"))
+            return
+        refl = r.post(refl)
+    if json:
+        print_json(refl)
+    else:
+        _render_result(refl)
+    if refl["state"] != "sent":
+        raise PostError(failure_message(refl), subject=refl["id"])
+
+
+def _saved_preview(entry: dict[str, Any]) -> dict[str, Any]:
+    from companion.reflections.thread import weighted_length
+
+    return {
+        "account": entry["name"],
+        "handle": entry["handle"],
+        "limit": entry.get("limit") or 500,
+        "parts": [
+            {"n": p["n"], "text": p["text"], "length": weighted_length(p["text"])}
+            for p in entry.get("parts", [])
+        ],
+    }
+
+
+def _when(refl: dict[str, Any]) -> str:
+    return refl["created"][:16].replace("T", " ")
+
+
+def journal(
+    json: bool = typer.Option(False, "--json", help="Print the reflections as JSON."),
+    export: Optional[str] = typer.Option(None, "--export", help="md (a learning log by week), atom or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the export to FILE."),
+) -> None:
+    """List your reflections, or export the journal.
+
+    Example: pln journal --export md -o learning-log.md
+    """
+    from companion.errors import UsageError
+    from companion.reflections.compose import urls
+    from companion.reflections.export import FORMATS
+    from companion.storage_io import atomic_write_bytes
+
+    c = _companion()
+    if export is not None:
+        fmt = export.lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"bad --export {export!r}: use md, atom or json")
+        data = c.export_journal(fmt)
+        if output is not None:
+            atomic_write_bytes(output, data.encode("utf-8"), mode=0o644)
+            from companion.cli.render import note
+
+            note(f"wrote {output}")
+        else:
+            sys.stdout.write(data)
+        return
+    if output is not None:
+        raise UsageError("-o needs --export md|atom|json")
+    rows = c.list_reflections()
+    if json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("no reflections yet — write one with `pln post \"what I learned\"`")
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
+    for col in ("id", "date", "state", "accounts", "text / links / sources"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
+        cell.truncate(70, overflow="ellipsis")
+        for u in urls(r):
+            cell.append("\n" + clean(u), style="cyan")
+        for ct in r.get("cites", []):
+            cell.append("\n↳ " + clean(ct.get("title") or ct["url"], oneline=True)[:60], style="dim")
+            cell.append(f" ({ct['item']})", style="dim")
+        table.add_row(r["id"], _when(r), r.get("state", ""),
+                      ", ".join(e["name"] for e in r.get("accounts", [])), cell)
+    out.print(table)
+
+
+def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON.")) -> None:
+    """List reflections that are not fully posted (pending or failed).
+
+    Example: pln drafts, then pln post --retry ID
+    """
+    from companion.reflections.compose import progress
+
+    c = _companion()
+    rows = c.list_reflections(drafts=True)
+    if json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("no drafts: every reflection is posted")
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
+    for col in ("id", "date", "state", "sent", "text / problem"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        sent, known = progress(r)
+        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
+        cell.truncate(60, overflow="ellipsis")
+        for e in r.get("accounts", []):
+            if e.get("error"):
+                cell.append(f"\n{e['name']}: " + clean(e["error"], oneline=True), style="yellow")
+        table.add_row(r["id"], _when(r), r.get("state", ""), f"{sent}/{known or '?'}", cell)
+    out.print(table)
+    out.print(Text("finish one with: pln post --retry ID", style="dim"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("post")(post)
+    app.command("journal")(journal)
+    app.command("drafts")(drafts)

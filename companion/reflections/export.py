@@ -1,0 +1,135 @@
+"""Journal exports: a Markdown learning log by ISO week, an Atom feed (feedgen), JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+import orjson
+
+from companion.models import parse_iso
+from companion.reflections.compose import urls
+
+FORMATS = ("md", "atom", "json")
+
+
+def _week(refl: dict[str, Any]) -> str:
+    year, week, _ = parse_iso(refl["created"]).isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def _week_range(key: str) -> str:
+    year, week = key.split("-W")
+    start = datetime.fromisocalendar(int(year), int(week), 1)
+    end = datetime.fromisocalendar(int(year), int(week), 7)
+    return f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def _state_note(refl: dict[str, Any]) -> str:
+    if refl.get("state") == "sent":
+        return ""
+    return " *(not fully posted — `pln post --retry " + refl["id"] + "`)*"
+
+
+def to_markdown(reflections: list[dict[str, Any]], title: str = "Learning log") -> str:
+    """A learning log: one section per ISO week (newest first), each reflection with its
+    links and the sources it cites."""
+    rows = sorted(reflections, key=lambda r: r["created"], reverse=True)
+    lines = [f"# {title}", ""]
+    if not rows:
+        lines += ["No reflections yet: write one with `pln post`.", ""]
+    for week, group in groupby(rows, key=_week):
+        lines += [f"## {week} ({_week_range(week)})", ""]
+        for r in group:
+            day = parse_iso(r["created"]).strftime("%Y-%m-%d %H:%M UTC")
+            lines += [f"### {day} · {r['id']}{_state_note(r)}", ""]
+            if r.get("cw"):
+                lines += [f"> CW: {r['cw']}", ""]
+            lines += [r.get("body") or r.get("text", ""), ""]
+            meta = []
+            posted = [
+                f"[{e['handle'] or e['name']}]({_first_url(e)})"
+                for e in r.get("accounts", [])
+                if _first_url(e)
+            ]
+            if posted:
+                meta.append("- Posted: " + " · ".join(posted))
+            if r.get("reply_to"):
+                rt = r["reply_to"]
+                meta.append(f"- In reply to: <{rt.get('url') or rt['uri']}>")
+            for c in r.get("cites", []):
+                label = _md_escape(c.get("title") or c["url"])
+                credit = f" — via {c['credit']}" if c.get("credit") else ""
+                meta.append(f"- Source: [{label}]({c['url']}){credit}")
+            if r.get("tags"):
+                meta.append("- Tags: " + " ".join(f"#{t}" for t in r["tags"]))
+            if meta:
+                lines += [*meta, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _first_url(entry: dict[str, Any]) -> str:
+    for p in entry.get("parts", []):
+        if p.get("state") == "sent" and p.get("url"):
+            return str(p["url"])
+    return ""
+
+
+def to_json(reflections: list[dict[str, Any]]) -> str:
+    """Every reflection as stored, newest first."""
+    rows = sorted(reflections, key=lambda r: r["created"], reverse=True)
+    return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+
+
+def _title(refl: dict[str, Any]) -> str:
+    text = " ".join((refl.get("body") or refl.get("text") or "").split())
+    return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+
+def to_atom(
+    reflections: list[dict[str, Any]], *, author: str = "", title: str = "Learning log"
+) -> str:
+    """An Atom feed of the reflections (newest first), readable by any feed reader."""
+    from feedgen.feed import FeedGenerator
+
+    rows = sorted(reflections, key=lambda r: r["created"], reverse=True)
+    fg = FeedGenerator()
+    fg.id("urn:pln:journal" + (f":{author}" if author else ""))
+    fg.title(title + (f" — {author}" if author else ""))
+    fg.author({"name": author or "pln"})
+    fg.generator("pln")
+    fg.language("en")
+    home = next((u for r in rows for u in urls(r)), "")
+    if home:
+        fg.link(href=home, rel="alternate")
+    updated = max((r.get("updated") or r["created"] for r in rows), default=None)
+    if updated:
+        fg.updated(parse_iso(updated))
+    for r in reversed(rows):  # feedgen prepends: add oldest first to list newest first
+        fe = fg.add_entry()
+        fe.id(f"urn:pln:reflection:{r['id']}")
+        fe.title(_title(r) or r["id"])
+        fe.published(parse_iso(r["created"]))
+        fe.updated(parse_iso(r.get("updated") or r["created"]))
+        fe.content(r.get("text") or r.get("body") or "", type="text")
+        for i, u in enumerate(urls(r)):  # Atom allows one alternate: cross-posts are related
+            fe.link(href=u, rel="alternate" if i == 0 else "related")
+        for c in r.get("cites", []):
+            fe.link(href=c["url"], rel="related", title=c.get("title") or None)
+        for t in r.get("tags", []):
+            fe.category(term=t)
+    return fg.atom_str(pretty=True).decode("utf-8")
+
+
+def export(reflections: list[dict[str, Any]], fmt: str, *, author: str = "") -> str:
+    """The journal in ``fmt`` (md, atom or json)."""
+    if fmt == "md":
+        return to_markdown(reflections)
+    if fmt == "atom":
+        return to_atom(reflections, author=author)
+    return to_json(reflections)
