@@ -298,6 +298,32 @@ class Companion:
 
         return export_opml(self.config.sources, now=self.clock())
 
+    # ----- accounts -------------------------------------------------------------------------
+
+    def login(
+        self,
+        instance_url: str,
+        *,
+        token: str | None = None,
+        name: str | None = None,
+        read_code: Callable[[str], str] | None = None,
+    ) -> Any:
+        """Log in to a Mastodon-compatible instance (OAuth code flow, or a token) and store the
+        account; returns it (its repr never shows the token)."""
+        from companion.accounts import login
+
+        self.home.ensure()
+        settings = self.settings if self.home.config_file.exists() else Settings()
+        return login(
+            self.credentials,
+            instance_url,
+            token=token,
+            name=name,
+            read_code=read_code,
+            user_agent=settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)",
+            timeout=settings.timeout,
+        )
+
     # ----- sync -----------------------------------------------------------------------------
 
     def sync(self, prefixes: list[str] | None = None, progress: ProgressFn | None = None) -> list[SyncResult]:
@@ -502,6 +528,7 @@ class Companion:
             raise ConfigError(
                 f"no sources in {self.home.config_file}: add one with `pln source add SPEC`"
             )
+
 
     # ----- reflections (issue 6: journal first, then publish) --------------------------------
 

@@ -1,11 +1,14 @@
-"""`pln accounts`, `pln logout` (and `pln login`, from the Mastodon module when present)."""
+"""`pln login`, `pln accounts`, `pln logout`."""
 
 from __future__ import annotations
+
+import sys
+from typing import Optional
 
 import typer
 from rich.table import Table
 
-from companion.cli.render import out, print_json, safe_text
+from companion.cli.render import clean, err, out, print_json, safe_text
 
 
 def accounts(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -50,6 +53,36 @@ def logout(name: str = typer.Argument(..., help="Account name (see pln accounts)
     out.print(f"logged out {acct.name} ({acct.instance})")
 
 
+def login(
+    instance: str = typer.Argument(..., help="The instance, e.g. https://mastodon.social"),
+    token: Optional[str] = typer.Option(
+        None, "--token",
+        help="An access token made in the instance's settings (Development); '-' reads it "
+        "from stdin. Without it, pln runs the OAuth code flow.",
+    ),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for this account."),
+) -> None:
+    """Log in to a Mastodon-compatible instance and remember the account.
+
+    Without --token: open the URL shown, authorize pln, paste the code. Scopes: read, write.
+    Example: pln login https://mastodon.social --name work
+    """
+    from companion.service import Companion
+
+    if token == "-":
+        token = sys.stdin.readline().strip()
+
+    def read_code(url: str) -> str:
+        err.print("Open this address in a browser, authorize pln, then paste the code shown:")
+        out.print(url, soft_wrap=True)
+        return str(typer.prompt("authorization code", err=True, hide_input=False))
+
+    acct = Companion().login(instance, token=token, name=name, read_code=read_code)
+    out.print(f"logged in as {clean(acct.handle)} on {clean(acct.instance)} "
+              f"(account name: {clean(acct.name)})", markup=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("login")(login)
     app.command("accounts")(accounts)
     app.command("logout")(logout)
