@@ -96,6 +96,7 @@ def to_atom(
 ) -> str:
     """An Atom feed of the reflections (newest first), readable by any feed reader."""
     from feedgen.feed import FeedGenerator
+    from lxml import etree
 
     rows = sorted(reflections, key=lambda r: r["created"], reverse=True)
     fg = FeedGenerator()
@@ -104,9 +105,6 @@ def to_atom(
     fg.author({"name": author or "pln"})
     fg.generator("pln")
     fg.language("en")
-    home = next((u for r in rows for u in urls(r)), "")
-    if home:
-        fg.link(href=home, rel="alternate")
     updated = max((r.get("updated") or r["created"] for r in rows), default=None)
     if updated:
         fg.updated(parse_iso(updated))
@@ -117,13 +115,27 @@ def to_atom(
         fe.published(parse_iso(r["created"]))
         fe.updated(parse_iso(r.get("updated") or r["created"]))
         fe.content(r.get("text") or r.get("body") or "", type="text")
-        for i, u in enumerate(urls(r)):  # Atom allows one alternate: cross-posts are related
-            fe.link(href=u, rel="alternate" if i == 0 else "related")
-        for c in r.get("cites", []):
-            fe.link(href=c["url"], rel="related", title=c.get("title") or None)
         for t in r.get("tags", []):
             fe.category(term=t)
-    return fg.atom_str(pretty=True).decode("utf-8")
+    # feedgen 1.0 drops every attribute of an entry's <link> but href (its loop variable
+    # shadows the link), which would make several rel=alternate links (invalid Atom): the
+    # entry links are added here instead. Atom allows one alternate: cross-posts are related.
+    root = etree.fromstring(fg.atom_str())
+    ns = "{http://www.w3.org/2005/Atom}"
+    by_id = {f"urn:pln:reflection:{r['id']}": r for r in rows}
+    for entry in root.iter(f"{ns}entry"):
+        r = by_id[entry.findtext(f"{ns}id")]
+        anchor = entry.find(f"{ns}content")
+        links = [(u, "alternate" if i == 0 else "related", "") for i, u in enumerate(urls(r))]
+        links += [(c["url"], "related", c.get("title") or "") for c in r.get("cites", [])]
+        for href, rel, title in reversed(links):
+            el = etree.Element(f"{ns}link", href=href, rel=rel)
+            if title:
+                el.set("title", title)
+            anchor.addnext(el)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode(
+        "utf-8"
+    )
 
 
 def export(reflections: list[dict[str, Any]], fmt: str, *, author: str = "") -> str:
