@@ -152,3 +152,22 @@ def test_markdown_of_plain_data() -> None:
                        "body": "New year, new notes.", "accounts": [], "cites": [], "tags": []}])
     assert "## 2026-W53 (Dec 28 – Jan 3, 2027)" in md  # ISO weeks cross the new year
     assert "### 2027-01-01 10:00 UTC · abcd1234\n\nNew year, new notes." in md
+
+
+def test_replies_received_are_shown_once_synced(cli: Any, mastodon: Any) -> None:
+    a, b, d = _journal(mastodon)
+    part = b["accounts"][0]["parts"][0]
+    reply = ItemData(key="https://mock.local/@bob/42", kind="status", url="https://mock.local/@bob/42",
+                     author=Author(handle="@bob@mock.local"), text="Same here!",
+                     reply_to=part["uri"], published=datetime(2026, 11, 18, 10, 0, tzinfo=UTC))
+    c = Companion()
+    with c.writing("test"):
+        rec = merge(None, reply, "srchome", datetime(2026, 11, 18, 10, 0, tzinfo=UTC))
+        assert rec is not None
+        c.store.put_many([rec])
+    rid = rec[0]["id"]
+    listed = {r["id"]: r for r in json.loads(cli("journal", "--json").stdout)}
+    assert listed[b["id"]]["replies"] == [rid]
+    assert listed[a["id"]]["replies"] == []
+    assert f"↩ 1 reply: {rid}" in cli("journal").stdout
+    assert f"- Replies: 1 in the inbox ({rid})" in cli("journal", "--export", "md").stdout

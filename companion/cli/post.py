@@ -225,6 +225,10 @@ def journal(
         for ct in r.get("cites", []):
             cell.append("\n↳ " + clean(ct.get("title") or ct["url"], oneline=True)[:60], style="dim")
             cell.append(f" ({ct['item']})", style="dim")
+        if r.get("replies"):
+            n = len(r["replies"])
+            cell.append(f"\n↩ {n} repl{'y' if n == 1 else 'ies'}: " + " ".join(r["replies"]),
+                        style="dim")
         table.add_row(r["id"], _when(r), r.get("state", ""),
                       ", ".join(e["name"] for e in r.get("accounts", [])), cell)
     out.print(table)

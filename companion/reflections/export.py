@@ -68,6 +68,9 @@ def to_markdown(reflections: list[dict[str, Any]], title: str = "Learning log") 
                 meta.append(f"- Source: [{label}]({c['url']}){credit}")
             if r.get("tags"):
                 meta.append("- Tags: " + " ".join(f"#{t}" for t in r["tags"]))
+            if r.get("replies"):
+                n = len(r["replies"])
+                meta.append(f"- Replies: {n} in the inbox ({', '.join(r['replies'])})")
             if meta:
                 lines += [*meta, ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from companion.credentials import Account
 from companion.errors import PlnError, UsageError
 from companion.ids import short_id
-from companion.models import iso
+from companion.models import iso, parse_iso
 from companion.reflections.compose import (
     check_visibility,
     cite,
@@ -289,10 +289,30 @@ class Reflections:
         return refl
 
     def all(self) -> list[dict[str, Any]]:
-        """Every reflection, newest first."""
+        """Every reflection, newest first, each with the inbox items that reply to it."""
         if not self.c.home.journal_file.exists():
             return []
-        return list(reversed(self.c.journal.all()))
+        rows = list(reversed(self.c.journal.all()))
+        self._add_replies(rows)
+        return rows
+
+    def _add_replies(self, rows: list[dict[str, Any]]) -> None:
+        """``replies``: ids of inbox statuses replying to a part (known once synced)."""
+        mine: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            r["replies"] = []
+            for e in r.get("accounts", []):
+                for p in e.get("parts", []):
+                    for key in (p.get("uri"), p.get("url")):
+                        if key:
+                            mine[key] = r
+        if not mine or not self.c.home.inbox_dir.exists():
+            return
+        oldest = min(parse_iso(r["created"]) for r in rows)
+        for item in self.c.store.iter_items(
+            since=oldest, where=lambda i: i.get("reply_to") in mine
+        ):
+            mine[item["reply_to"]]["replies"].append(item["id"])
 
     def drafts(self) -> list[dict[str, Any]]:
         """Reflections not fully posted (pending or failed), newest first."""
