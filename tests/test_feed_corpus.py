@@ -149,6 +149,7 @@ def test_corpus_agrees_with_feedparser() -> None:
     assert len(FILES) > 2000, f"corpus missing at {ROOT}"
     problems: list[str] = []
     parsed_items = 0
+    paths: dict[str, int] = {}
     for path in FILES:
         rel = path.relative_to(ROOT)
         body, headers = load(path)
@@ -162,6 +163,7 @@ def test_corpus_agrees_with_feedparser() -> None:
             problems.append(f"{rel}: crashed: {type(e).__name__}: {e}")
             continue
         parsed_items += len(got.items)
+        paths[got.parser] = paths.get(got.parser, 0) + 1
         if path.suffix == ".json":
             continue  # feedparser 6 cannot read JSON Feed: checked in test_json_feed_corpus
         ref = feedparser.parse(
@@ -185,6 +187,7 @@ def test_corpus_agrees_with_feedparser() -> None:
                     problems.append(f"{rel}: entry {n} {field}: pln {h[field]!r} != {w[field]!r}")
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:40])
     assert parsed_items > 1000
+    assert paths.get("fast", 0) > 100, paths  # the fast path is exercised, and agrees
 
 
 def _check_rejected(rel: Path, body: bytes, headers: dict[str, str], url: str,

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from companion.errors import ParseError
-from companion.html import sanitize, to_text
+from companion.html import sanitize
+from companion.sources.feed_text import html_to_text as to_text
 from companion.models import FEED_ITEM, Author, ItemData, Media
 from companion.urls import canonical_url
 
@@ -40,6 +41,7 @@ class ParsedFeed:
     link: str
     items: tuple[ItemData, ...]
     notes: tuple[str, ...] = ()
+    parser: str = "feedparser"  # which path read it: fast | feedparser | json
 
 
 def looks_like_html(body: bytes, headers: Mapping[str, str]) -> bool:
@@ -73,6 +75,11 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str, source_id: str
         return parse_json_feed(body, url, source_id)
     if looks_like_html(body, headers):
         raise ParseError(NOT_A_FEED_HTML)
+    from companion.sources.feed_fast import fast_parse
+
+    fast = fast_parse(body, headers, source_id)
+    if fast is not None:
+        return fast  # type: ignore[no-any-return]
     return parse_xml_feed(body, headers, url, source_id)
 
 
@@ -171,6 +178,11 @@ def _fp_body(e: Any) -> tuple[str, str]:
         typ = (e.get("summary_detail") or {}).get("type", "text/html")
     else:
         value, typ = best.get("value") or "", best.get("type", "text/html")
+    return html_body(value, typ)
+
+
+def html_body(value: str, typ: str) -> tuple[str, str]:
+    """(sanitized HTML, plain text) of an entry body of MIME type ``typ``."""
     if typ == "text/plain":
         return _plain_html(value), value.strip()
     html = sanitize(value)
@@ -327,4 +339,5 @@ def parse_json_feed(body: bytes, url: str, source_id: str) -> ParsedFeed:
         title=" ".join(_json_str(doc.get("title")).split()),
         link=_json_str(doc.get("home_page_url")),
         items=tuple(items),
+        parser="json",
     )
