@@ -508,3 +508,38 @@ def test_journal_is_written_before_sending(cli: Any, mastodon: Any) -> None:
     assert refl["body"] == "Kept safe"
     assert refl["accounts"][0]["parts"][0]["idempotency_key"].startswith(f"pln-{refl['id']}-1-")
     assert "alice_token" not in Companion().home.journal_file.read_text()
+
+
+def test_rejected_token_says_how_to_fix_and_never_shows_it(cli: Any, mastodon: Any) -> None:
+    c = Companion()
+    c.home.ensure()
+    c.credentials.put_account(Account(name="alice", instance=mastodon.base_url,
+                                      token="s3cret-wrong-token", handle="@alice@mock.local"))
+    result = cli("post", "hello", code=1)
+    assert f"run `pln login {mastodon.base_url}`" in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    assert "s3cret" not in c.home.journal_file.read_text()
+
+
+def test_retry_takes_only_an_id_and_can_be_previewed(cli: Any, mastodon: Any) -> None:
+    login(mastodon, "alice")
+    mastodon.fault(path="/api/v1/statuses", methods=["POST"], type="latency", count=1)
+    mastodon.fault(path="/api/v1/statuses", methods=["POST"], status=500, count=1)
+    cli("post", LONG, code=1)
+    [refl] = drafts(cli)
+    result = cli("post", "--retry", refl["id"], "--tag", "x", code=2)
+    assert "--retry takes only the reflection id" in result.stderr
+    preview = cli("post", "--retry", refl["id"], "--dry-run").stdout
+    assert "── part 2/4 · " in preview
+    assert len(statuses(mastodon, "alice")) == 1  # the preview sent nothing
+    assert "no reflection with id 'zzzzzz'" in cli("post", "--retry", "zzzzzz", code=2).stderr
+
+
+def test_empty_editor_cancels_even_with_on(cli: Any, mastodon: Any, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    login(mastodon, "alice")
+    [item] = put_items(_feed_item())
+    monkeypatch.setenv("EDITOR", _editor(tmp_path, ""))
+    monkeypatch.delenv("VISUAL", raising=False)
+    assert "editor was left empty" in cli("post", "--on", item, code=2).stderr
+    assert statuses(mastodon, "alice") == []

@@ -135,6 +135,8 @@ def post(
             body = sys.stdin.read()
         elif text is None:
             body = _from_editor(_template(c, on, reply_to, account))
+            if not body:  # an empty editor cancels, even with --on
+                raise UsageError("nothing to post: the editor was left empty (nothing was saved)")
         else:
             body = text
         r = c.reflections()
