@@ -257,10 +257,16 @@ def normalize_rss_entry(entry: Mapping[str, Any], *, host: str, handle: str = ""
         if t:
             published = datetime(*t[:6], tzinfo=UTC)
             break
+    # feedparser puts each <media:description> (the alt text) into ``content`` as text/plain
+    alts = [_str(c.get("value")) for c in entry.get("content") or [] if c.get("type") == "text/plain"]
+    found = [m for m in entry.get("media_content") or [] if m.get("url")]
     media = tuple(
-        Media(url=_str(m.get("url")), alt=_str(m.get("description") or ""), type=_str(m.get("medium") or m.get("type")))
-        for m in entry.get("media_content") or []
-        if m.get("url")
+        Media(
+            url=_str(m.get("url")),
+            alt=alts[n] if len(alts) == len(found) else "",
+            type=_str(m.get("medium") or m.get("type")),
+        )
+        for n, m in enumerate(found)
     )
     tags = tuple(dict.fromkeys(_str(t.get("term")) for t in entry.get("tags") or [] if t.get("term")))
     author_url = ""
