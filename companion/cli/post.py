@@ -75,7 +75,7 @@ def _render_parts(preview: list[dict[str, Any]], refl: dict[str, Any]) -> None:
             out.print(Text("in reply to " + clean(refl["reply_to"].get("url") or refl["reply_to"]["uri"])))
         for p in acct["parts"]:
             out.print(Text(f"── part {p['n']}/{n} · {p['length']}/{acct['limit']} characters ──", style="dim"))
-            out.print(safe_text(p["text"]))
+            out.print(safe_text(p["text"]), soft_wrap=True)  # as posted: no wrapping added
         out.print()
 
 

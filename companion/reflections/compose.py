@@ -99,6 +99,7 @@ def compose_text(body: str, cites: list[dict[str, Any]], tags: list[str]) -> str
 
 
 def check_visibility(value: str) -> str:
+    """A valid Mastodon visibility, lower-cased (UsageError otherwise)."""
     v = value.strip().lower()
     if v not in VISIBILITIES:
         raise UsageError(f"bad --visibility {value!r}: use one of {', '.join(VISIBILITIES)}")
