@@ -5,13 +5,12 @@ and the server's fault injection (401, 404, 429, 500, timeout, malformed body)."
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import requests
 
 from companion.service import Companion
-
 
 # ----- helpers --------------------------------------------------------------------------------
 
@@ -69,7 +68,7 @@ class RequestCounter:
         rule = next(r for r in rules if r["id"] == self.handle.id)
         return int(rule["remaining"])
 
-    def __enter__(self) -> RequestCounter:
+    def __enter__(self) -> Self:
         self.start = self._remaining()
         return self
 
@@ -296,7 +295,7 @@ def test_timeout(cli: Any, mastodon: Any, pln_home: Any) -> None:
 
 def test_429_with_reset_headers_skips_until_reset(cli: Any, mastodon: Any, network: Any) -> None:
     import time
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     login(cli, mastodon)
     sid = add(cli, "home")
@@ -306,7 +305,7 @@ def test_429_with_reset_headers_skips_until_reset(cli: Any, mastodon: Any, netwo
                    headers={"X-RateLimit-Reset": str(reset), "X-RateLimit-Remaining": "0"})
     res = sync(cli)  # a rate limit is not a failure: skipped, reported
     assert res[sid]["status"] == "skipped"
-    until = datetime.fromisoformat(res[sid]["retry_after"].replace("Z", "+00:00"))
+    until = datetime.fromisoformat(res[sid]["retry_after"].replace("Z", "+00:00"))  # noqa: FURB162
     assert abs(until.timestamp() - reset) < 120  # Mastodon.py corrects for the server's clock
     assert "rate limited by" in res[sid]["error"]
     assert res[other]["status"] == "ok"

@@ -99,7 +99,7 @@ def hashtag_timeline(api: Any, tag: str, **params: Any) -> Any:
 
 def api_status_code(exc: BaseException) -> int | None:
     """The HTTP status a Mastodon.py API error carries (``args[1]``), if any."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     if len(args) > 1 and isinstance(args[1], int):
         return args[1]
     return None
@@ -368,9 +368,10 @@ class MastodonSource:
                     state.pop("cursor", None)  # a different list now has that name
                 state["list_id"] = list_id
             try:
-                lid = list_id
                 raw, state["cursor"] = self._pages(
-                    api, host, what, lambda **p: api.timeline_list(lid, **p), state.get("cursor"), now
+                    api, host, what,
+                    lambda lid=list_id, **p: api.timeline_list(lid, **p),
+                    state.get("cursor"), now,
                 )
                 return raw, state
             except FetchError as e:

@@ -255,7 +255,7 @@ def normalize_rss_entry(entry: Mapping[str, Any], *, host: str, handle: str = ""
     for field in ("published_parsed", "updated_parsed"):
         t = entry.get(field)
         if t:
-            published = datetime(*t[:6], tzinfo=UTC)
+            published = datetime(t[0], t[1], t[2], t[3], t[4], t[5], tzinfo=UTC)
             break
     # feedparser puts each <media:description> (the alt text) into ``content`` as text/plain
     alts = [_str(c.get("value")) for c in entry.get("content") or [] if c.get("type") == "text/plain"]
