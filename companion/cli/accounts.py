@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -55,12 +54,12 @@ def logout(name: str = typer.Argument(..., help="Account name (see pln accounts)
 
 def login(
     instance: str = typer.Argument(..., help="The instance, e.g. https://mastodon.social"),
-    token: Optional[str] = typer.Option(
+    token: str | None = typer.Option(
         None, "--token",
         help="An access token made in the instance's settings (Development); '-' reads it "
         "from stdin. Without it, pln runs the OAuth code flow.",
     ),
-    name: Optional[str] = typer.Option(None, "--name", help="A name for this account."),
+    name: str | None = typer.Option(None, "--name", help="A name for this account."),
 ) -> None:
     """Log in to a Mastodon-compatible instance and remember the account.
 
