@@ -248,8 +248,10 @@ class FeedSource:
         digest = hashlib.blake2b(resp.body, digest_size=16).hexdigest()
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
-        parsed = parse_feed(resp.body, resp.headers, resp.url, self.spec.id)
+        known = frozenset(state.get("seen", ())) if same else frozenset()
+        parsed = parse_feed(resp.body, resp.headers, resp.url, self.spec.id, known)
         new_state["body_hash"] = digest
+        new_state["seen"] = list(parsed.fingerprints)
         return FetchResult(
             items=parsed.items,
             state=new_state,

@@ -61,10 +61,14 @@ class Reject(Exception):
     """The document is outside the fast path: use feedparser."""
 
 
-def fast_parse(body: bytes, headers: Mapping[str, str], source_id: str) -> Any:
-    """A ParsedFeed, or None when feedparser must read this document."""
+def fast_parse(body: bytes, headers: Mapping[str, str], source_id: str,
+               known: frozenset[str] = frozenset()) -> Any:
+    """A ParsedFeed, or None when feedparser must read this document.
+
+    Entries whose fingerprint is in ``known`` are not normalized again (see ParsedFeed).
+    """
     try:
-        return _parse(body, headers, source_id)
+        return _parse(body, headers, source_id, known)
     except Reject:
         return None
 
@@ -89,7 +93,7 @@ def _check_charset(body: bytes, headers: Mapping[str, str]) -> None:
         raise Reject("doctype / xml:base")
 
 
-def _parse(body: bytes, headers: Mapping[str, str], source_id: str) -> Any:
+def _parse(body: bytes, headers: Mapping[str, str], source_id: str, known: frozenset[str]) -> Any:
     _check_charset(body, headers)
     try:
         from lxml import etree
@@ -102,9 +106,9 @@ def _parse(body: bytes, headers: Mapping[str, str], source_id: str) -> Any:
     except (etree.XMLSyntaxError, ValueError):
         raise Reject("not well-formed") from None
     if root.tag == "rss" and root.get("version") == "2.0":
-        return _rss(root, source_id)
+        return _rss(root, source_id, known)
     if root.tag == f"{ATOM}feed":
-        return _atom(root, source_id)
+        return _atom(root, source_id, known)
     raise Reject("format")
 
 
@@ -205,8 +209,10 @@ def _item(source_id: str, guid: str, link: str, title: str, body: tuple[str, str
     )
 
 
-def _rss(root: Any, source_id: str) -> Any:
-    from companion.sources.feed_parse import ParsedFeed
+def _rss(root: Any, source_id: str, known: frozenset[str]) -> Any:
+    from lxml import etree
+
+    from companion.sources.feed_parse import ParsedFeed, fingerprint
 
     channels = [c for c in root if isinstance(c.tag, str)]
     if len(channels) != 1 or channels[0].tag != "channel":
@@ -216,7 +222,12 @@ def _rss(root: Any, source_id: str) -> Any:
     feed_title = _plain(_text(title_el)) if title_el is not None else ""
     link_el = _one(ch, "link")
     items = []
+    prints = []
     for it in ch.get("item", []):
+        fp = fingerprint("r", etree.tostring(it))
+        prints.append(fp)
+        if fp in known:
+            continue  # exactly as read last time
         k = _children(it, _RSS_ITEM, _RSS_ONCE)
         link_el = _one(k, "link")
         guid_el = _one(k, "guid")
@@ -262,7 +273,8 @@ def _rss(root: Any, source_id: str) -> Any:
         items.append(_item(source_id, guid, link, title, _body(value, "text/html"),
                            published, None, author, tags, media))
     link = _text(link_el).strip() if link_el is not None else ""
-    return ParsedFeed(title=feed_title, link=link, items=tuple(items), parser="fast")
+    return ParsedFeed(title=feed_title, link=link, items=tuple(items), parser="fast",
+                      fingerprints=tuple(prints))
 
 
 _ATOM_TEXT = {"text": "text/plain", "html": "text/html"}
@@ -287,9 +299,10 @@ def _atom_author(el: Any) -> Author:
     return Author(name=_plain(_text(name)), url=_url(_text(uri)) if uri is not None else "")
 
 
-def _atom(root: Any, source_id: str) -> Any:
-    from companion.html import sanitize
-    from companion.sources.feed_parse import ParsedFeed
+def _atom(root: Any, source_id: str, known: frozenset[str]) -> Any:
+    from lxml import etree
+
+    from companion.sources.feed_parse import ParsedFeed, fingerprint, sanitize
 
     f = _children(root, _ATOM_FEED, {f"{ATOM}title", f"{ATOM}author", f"{ATOM}id"})
     t = _one(f, f"{ATOM}title")
@@ -301,7 +314,13 @@ def _atom(root: Any, source_id: str) -> Any:
     feed_author = _atom_author(a) if a is not None else Author()
     feed_link = ""
     items = []
+    prints = []
     for entry in f.get(f"{ATOM}entry", []):
+        # the feed's author stands in for an entry's: part of what the entry means
+        fp = fingerprint("a", etree.tostring(entry) + repr(feed_author).encode())
+        prints.append(fp)
+        if fp in known:
+            continue
         k = _children(entry, _ATOM_ENTRY, _ATOM_ONCE)
         link = ""
         media: dict[str, Media] = {}
@@ -346,7 +365,8 @@ def _atom(root: Any, source_id: str) -> Any:
         items.append(_item(source_id, guid, link, title,
                            _body(value, typ),
                            published, updated, author, tags, media))
-    return ParsedFeed(title=feed_title, link=feed_link, items=tuple(items), parser="fast")
+    return ParsedFeed(title=feed_title, link=feed_link, items=tuple(items), parser="fast",
+                      fingerprints=tuple(prints))
 
 
 def _html_title(value: str, sanitize: Any) -> str:
