@@ -361,3 +361,24 @@ def test_sync_without_account_says_login(cli: Any, mastodon: Any, pln_home: Any)
     cli("logout", "alice")
     res = sync(cli, code=1)
     assert "run `pln login" in res[sid]["error"]
+
+
+def test_followed_tags_cost_one_request_per_tag_and_pick_up_new_follows(
+    cli: Any, mastodon: Any, network: Any
+) -> None:
+    a = mastodon.client("alice")
+    a.tag_follow("edtech")
+    a.tag_follow("physics")
+    login(cli, mastodon)
+    sid = add(cli, "followed-tags")
+    with RequestCounter(mastodon) as counter:
+        res = sync(cli)
+    assert counter.count == 3  # the followed tags, then one page per tag
+    assert res[sid]["new"] == 2
+    with RequestCounter(mastodon) as counter:
+        res = sync(cli)
+    assert counter.count == 2 and res[sid]["status"] == "not_modified"  # the tag list is reused
+    mastodon.client("bob").status_post("Forces and #physics")
+    res = sync(cli)
+    assert res[sid]["new"] == 1
+    assert "physics" in items(cli, "--source", sid)[0]["tags"]
