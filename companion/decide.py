@@ -6,11 +6,13 @@ No network, no database, the clock passed in — tested with plain data (STYLE.m
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
 from companion.ids import ITEM_ID_LEN, digest
-from companion.models import ItemData, iso
+from companion.models import FEED_ITEM, ItemData, iso
+from companion.urls import link_key
 
 # Fields a fetch may change; read/starred/first_seen/sources are the user's and ours.
 _CONTENT_FIELDS = (
@@ -93,6 +95,52 @@ def merge(
     return rec, {"html": data.html}
 
 
+def story_key(data: ItemData) -> str | None:
+    """The join key of the story an item is about: a feed entry's own link, a status's
+    external link (never the status's own URL)."""
+    if data.kind == FEED_ITEM:
+        return link_key(data.link or data.url)
+    return link_key(data.link)
+
+
+def join_story(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Given every stored item with one link key, the changes that join them into a story.
+
+    Feed items get ``shared_by``: the distinct people (status authors and boosters) who shared
+    the link, in the order they shared it. Statuses get ``story``: the id of the feed item the
+    link belongs to (the earliest published, if several feeds carry it). Pure: PRODUCT.md,
+    "One item, many paths".
+    """
+    feeds = sorted((r for r in records if r["kind"] == FEED_ITEM), key=lambda r: r["published"])
+    statuses = sorted((r for r in records if r["kind"] != FEED_ITEM), key=lambda r: r["published"])
+    people: list[str] = []
+    for st in statuses:
+        author = (st.get("author") or {}).get("handle") or (st.get("author") or {}).get("name")
+        for who in (author, *st.get("boosted_by", [])):
+            if who and who not in people:
+                people.append(who)
+    changes: dict[str, dict[str, Any]] = {}
+    for f in feeds:
+        if f.get("shared_by", []) != people:
+            changes[f["id"]] = {"shared_by": people}
+    story = feeds[0]["id"] if feeds else None
+    for st in statuses:
+        if st.get("story") != story:
+            changes[st["id"]] = {"story": story}
+    return changes
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def is_plain_share(status: dict[str, Any]) -> bool:
+    """A status that shares a link with little commentary of its own (≤ 100 characters
+    besides URLs, hashtags and mentions): reading the story reads it too."""
+    text = _URL.sub("", status.get("text", ""))
+    text = re.sub(r"[#@][\w.@-]+", "", text)
+    return len(" ".join(text.split())) <= 100
+
+
 def _content(data: ItemData, published: str) -> dict[str, Any]:
     return {
         "kind": data.kind,
@@ -109,4 +157,5 @@ def _content(data: ItemData, published: str) -> dict[str, Any]:
         "reply_to": data.reply_to,
         "mentions": list(data.mentions),
         "counts": dict(data.counts),
+        "link_key": story_key(data),
     }

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion import __version__
 from companion.config import Config, Settings, install_template
-from companion.credentials import Credentials
-from companion.decide import item_id, merge
+from companion.decide import is_plain_share, item_id, join_story, merge
 from companion.errors import ConfigError, PlnError, UsageError
 from companion.ids import resolve_prefix
 from companion.models import ItemData, iso, parse_iso
 from companion.paths import Home
+from companion.search import query_words
 from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
 from companion.store import TinyDBJournal, TinyDBStore
+
+if TYPE_CHECKING:
+    from companion.credentials import Credentials
 
 ProgressFn = Callable[["SyncResult"], None]
 
@@ -65,12 +67,6 @@ class ItemFilter:
     search: str | None = None
     since: datetime | None = None
     limit: int | None = None
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form of text for search."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdwy])$")
@@ -141,6 +137,8 @@ class Companion:
 
     @property
     def credentials(self) -> Credentials:
+        from companion.credentials import Credentials
+
         if self._credentials is None:
             self._credentials = Credentials.load(self.home.credentials_file)
         return self._credentials
@@ -428,6 +426,8 @@ class Companion:
                     results.append(result)
                     if progress:
                         progress(result)
+        if settings.retention_days > 0:
+            self.prune(timedelta(days=settings.retention_days), now)
         self.store.flush()
         order = {s.id: i for i, s in enumerate(specs)}
         results.sort(key=lambda r: order.get(r.source, 0))
@@ -459,7 +459,20 @@ class Companion:
             else:
                 updated += 1
         store.put_many(writes)
+        self._join_stories({rec["link_key"] for rec, _ in writes if rec.get("link_key")})
         return new, updated
+
+    def _join_stories(self, keys: set[str]) -> int:
+        """Recompute shared_by/story for the stories these link keys name."""
+        store = self.store
+        changes: dict[str, dict[str, Any]] = {}
+        for key in keys:
+            ids = store.link_ids(key)
+            if len(ids) < 2:
+                continue
+            recs = [r for r in (store.get(i) for i in ids) if r is not None]
+            changes.update(join_story(recs))
+        return store.update_many(changes) if changes else 0
 
     # ----- inbox ----------------------------------------------------------------------------
 
@@ -475,7 +488,9 @@ class Companion:
                 raise UsageError(f"no source has the topic {flt.topic!r}")
             source_ids = ids if source_ids is None else source_ids & ids
         tag = flt.tag.lstrip("#").casefold() if flt.tag else None
-        words = fold(flt.search).split() if flt.search else []
+        words = query_words(flt.search) if flt.search else []
+        if flt.search is not None and not words:
+            raise UsageError("--search needs at least one word")
 
         def where(r: dict[str, Any]) -> bool:
             if flt.unread_only and not flt.starred and r.get("read"):
@@ -486,21 +501,31 @@ class Companion:
                 return False
             if tag is not None and tag not in {t.casefold() for t in r.get("tags", [])}:
                 return False
-            if words:
-                a = r.get("author") or {}
-                hay = fold(" ".join((r.get("title", ""), r.get("text", ""), r.get("cw", ""),
-                                     a.get("name", ""), a.get("handle", ""))))
-                return all(w in hay for w in words)
             return True
 
         out: list[dict[str, Any]] = []
         if not self.home.inbox_dir.exists():
             return out
+        rows = (
+            self.store.search_items(words, since=flt.since, where=where)
+            if words
+            else self.store.iter_items(since=flt.since, where=where)
+        )
+        for rec in rows:
+            out.append(rec)
+            if flt.limit is not None and len(out) >= flt.limit:
+                break
+        return out
         for rec in self.store.iter_items(since=flt.since, where=where):
             out.append(rec)
             if flt.limit is not None and len(out) >= flt.limit:
                 break
         return out
+
+    def item_by_key(self, key: str) -> dict[str, Any] | None:
+        """The stored item with this identity (e.g. a status uri), if any."""
+        rec = self.store.get(item_id(key))
+        return rec if rec is not None and rec.get("key") == key else None
 
     def get_item(self, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """One item's record and body by id prefix."""
@@ -508,15 +533,103 @@ class Companion:
         return rec, self.store.get_body(rec["id"])
 
     def set_flags(self, prefixes: list[str], **flags: bool) -> list[str]:
-        """Set read/starred on items by id prefix; returns their full ids."""
-        ids = [self.store.resolve(p) for p in prefixes]
-        self.store.update_many({i: dict(flags) for i in ids})
+        """Set read/starred on items by id prefix; returns their full ids.
+
+        Marking a story read also marks its plain shares read (settings.mark_shares_read).
+        """
+        ids = list(dict.fromkeys(self.store.resolve(p) for p in prefixes))
+        changes = {i: dict(flags) for i in ids}
+        if flags.get("read") is True:
+            changes = {**self._plain_shares(ids), **changes}
+        self.store.update_many(changes)
         return ids
 
     def mark_all(self, flt: ItemFilter, **flags: bool) -> int:
         """Set flags on every item matching a filter; returns how many changed."""
         recs = self.list_items(replace(flt, limit=None))
-        return self.store.update_many({r["id"]: dict(flags) for r in recs})
+        changes = {r["id"]: dict(flags) for r in recs}
+        if flags.get("read") is True:
+            changes = {**self._plain_shares(list(changes)), **changes}
+        return self.store.update_many(changes)
+
+    def _plain_shares(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Statuses that only share one of these stories (no commentary of their own)."""
+        if not self.settings.mark_shares_read:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        for i in ids:
+            rec = self.store.get(i)
+            if rec is None or rec["kind"] != "feed" or not rec.get("link_key"):
+                continue
+            for j in self.store.link_ids(rec["link_key"]):
+                st = self.store.get(j)
+                if st and st.get("story") == i and not st.get("read") and is_plain_share(st):
+                    out[j] = {"read": True}
+        return out
+
+    def links(self, since: datetime | None, limit: int | None = None) -> list[dict[str, Any]]:
+        """What the network is reading: links shared in the period, ranked by distinct people."""
+        stories: dict[str, dict[str, Any]] = {}
+        if not self.home.inbox_dir.exists():
+            return []
+        for rec in self.store.iter_items(since=since, where=lambda r: r["kind"] != "feed"):
+            key = rec.get("link_key")
+            if not key:
+                continue
+            st = stories.setdefault(key, {"key": key, "url": rec.get("link"), "people": [],
+                                          "statuses": [], "story": rec.get("story"),
+                                          "last_shared": rec["published"]})
+            author = rec.get("author") or {}
+            for who in (author.get("handle") or author.get("name"), *rec.get("boosted_by", [])):
+                if who and who not in st["people"]:
+                    st["people"].append(who)
+            st["statuses"].append(rec["id"])
+            st["story"] = st["story"] or rec.get("story")
+        ranked = sorted(stories.values(), key=lambda s: (len(s["people"]), s["last_shared"]),
+                        reverse=True)
+        out = []
+        for st in ranked[: limit or None]:
+            feed = self.store.get(st["story"]) if st["story"] else None
+            out.append({
+                "url": st["url"],
+                "title": feed.get("title", "") if feed else "",
+                "people": st["people"],
+                "count": len(st["people"]),
+                "statuses": st["statuses"],
+                "in_feed": feed is not None,
+                "item": feed["id"] if feed else None,
+                "feed_sources": list(feed["sources"]) if feed else [],
+                "last_shared": st["last_shared"],
+            })
+        return out
+
+    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete items published before now - older_than, except starred items and items a
+        reflection cites (the journal is never touched)."""
+        now = now or self.clock()
+        cutoff = iso(now - older_than)
+        cited = self.cited_items()
+        doomed = [
+            r["id"]
+            for r in self.store.iter_items(
+                until=now - older_than,
+                where=lambda r: not r.get("starred") and r["id"] not in cited,
+            )
+            if r["published"] < cutoff
+        ]
+        return self.store.delete_many(doomed)
+
+    def cited_items(self) -> set[str]:
+        """Ids of inbox items that reflections cite or reply to."""
+        if not self.home.journal_file.exists():
+            return set()
+        ids: set[str] = set()
+        for refl in self.journal.all():
+            refs = [*(refl.get("cites") or []), refl.get("reply_to")]
+            for ref in refs:
+                if isinstance(ref, dict):
+                    ids.update(v for k in ("item", "id") if isinstance(v := ref.get(k), str))
+        return ids
 
     def source_labels(self) -> dict[str, str]:
         """Source id -> label, for rendering."""

@@ -1,4 +1,4 @@
-"""`pln inbox`, `show`, `read`, `unread`, `star`, `unstar`, `open`: read and triage."""
+"""`pln inbox`, `show`, `read`, `unread`, `star`, `unstar`, `open`, `prune`: read and triage."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from companion.cli.render import age, clean, out, print_json, safe_text
@@ -49,6 +48,15 @@ _SEARCH = typer.Option(None, "--search", "-s", help="Words anywhere (any case, a
 _SINCE = typer.Option(None, "--since", help="7d, 12h, 2w or a date (2026-11-01).")
 
 
+def _page(renderable: Any, lines: int) -> None:
+    """Print, through the pager when it is longer than a terminal screen."""
+    if out.is_terminal and lines > out.height - 2:
+        with out.pager(styles=not out.no_color):
+            out.print(renderable, soft_wrap=True)
+    else:
+        out.print(renderable, soft_wrap=True)
+
+
 def inbox(
     all_: bool = _ALL,
     starred: bool = _STARRED,
@@ -58,17 +66,23 @@ def inbox(
     search: Optional[str] = _SEARCH,
     since: Optional[str] = _SINCE,
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help="At most N items."),
+    links: bool = typer.Option(
+        False, "--links", help="What your network is reading: shared links ranked by people."
+    ),
     json: bool = typer.Option(False, "--json", help="Print the items as JSON."),
 ) -> None:
-    """List unread items, newest first.
+    """List unread items, newest first (or, with --links, the links your network shares).
 
-    Example: pln inbox --topic edtech --since 7d
+    Example: pln inbox --topic edtech --since 7d ; pln inbox --links --since 7d
     """
     from companion.service import item_json
 
     c = _companion()
     labels = c.source_labels()  # also validates config.toml before anything is shown
     flt = _filter(all_, starred, source, topic, tag, search, since, limit)
+    if links:
+        _links(c, flt, json)
+        return
     items = c.list_items(flt)
     if json:
         print_json([item_json(r) for r in items])
@@ -76,24 +90,27 @@ def inbox(
     if not items:
         out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
         return
+    from companion.cli.render import grid
+
     now = datetime.now(UTC)
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("age", no_wrap=True, justify="right")
-    table.add_column("from", no_wrap=True, max_width=24, overflow="ellipsis")
-    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
-    table.add_column("", no_wrap=True)
-    for r in items:
-        table.add_row(*_row(r, labels, now))
-    out.print(table)
+    rows = [_row(r, labels, now) for r in items]
+    _page(
+        grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
+             right=frozenset({1}), max_widths={2: 22, 4: 18}),
+        len(rows) + 1,
+    )
 
 
-def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Any]:
+def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]:
     author = r.get("author") or {}
-    who = author.get("handle") or author.get("name") or labels.get(r["sources"][0], "")
-    if r["kind"] == "feed" and r["sources"]:
-        who = labels.get(r["sources"][0], who) or who
-    title = r.get("title") or (r.get("cw") and f"CW: {r['cw']}") or r.get("text", "")
+    if r["kind"] == "feed":
+        who = labels.get(r["sources"][0], "") if r["sources"] else ""
+        who = who or author.get("name") or ""
+    else:
+        who = author.get("handle") or author.get("name") or ""
+    title = r.get("title") or ""
+    if not title:
+        title = f"CW: {r['cw']}" if r.get("cw") else (r.get("text") or "").strip().split("\n")[0]
     signals = Text()
     if r.get("starred"):
         signals.append("★ ", style="yellow")
@@ -104,14 +121,42 @@ def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Any]:
     replies = (r.get("counts") or {}).get("replies")
     if replies:
         signals.append(f"↩{replies}", style="magenta")
+    signals.rstrip()
     style = "dim" if r.get("read") else ""
+    tags = " ".join(f"#{t}" for t in r.get("tags", [])[:3])
     return [
         Text(r["id"], style="bold"),
         Text(age(r["published"], now)),
         safe_text(who, oneline=True),
         safe_text(title, style, oneline=True),
+        safe_text(tags, "blue", oneline=True),
         signals,
     ]
+
+
+def _links(c: Any, flt: Any, json: bool) -> None:
+    rows = c.links(flt.since, flt.limit)
+    if json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("no links shared in this period")
+        return
+    from companion.cli.render import grid
+
+    grid_rows = []
+    for r in rows:
+        who = ", ".join(r["people"][:3]) + (f" +{len(r['people']) - 3}" if len(r["people"]) > 3 else "")
+        where = Text(r["item"] or "", style="bold") if r["in_feed"] else Text("-", style="dim")
+        title = r["title"] or r["url"]
+        grid_rows.append([
+            Text(str(r["count"]), style="bold"),
+            where,
+            safe_text(title, oneline=True),
+            safe_text(who, "cyan", oneline=True),
+        ])
+    _page(grid(grid_rows, flex=2, header=["people", "item", "link", "shared by"],
+               right=frozenset({0}), max_widths={3: 40}), len(grid_rows) + 1)
 
 
 def show(
@@ -123,6 +168,7 @@ def show(
 
     Example: pln show 7fk2
     """
+    from companion.html import links as html_links
     from companion.service import item_json
 
     c = _companion()
@@ -131,32 +177,69 @@ def show(
         if not no_mark and not rec.get("read"):
             c.set_flags([rec["id"]], read=True)
             rec["read"] = True
+        parent = c.item_by_key(rec["reply_to"]) if rec.get("reply_to") else None
+        story = c.store.get(rec["story"]) if rec.get("story") else None
     if json:
         print_json({**item_json(rec), "html": body.get("html", "")})
         return
     labels = c.source_labels()
     author = rec.get("author") or {}
-    out.print(safe_text(rec.get("title") or "(untitled)", "bold"))
-    who = " ".join(x for x in (author.get("name"), author.get("handle")) if x)
+    lines: list[Text] = []
+    lines.append(safe_text(rec.get("title") or (f"{author.get('name') or author.get('handle')}"),
+                           "bold", oneline=True))
     meta = Text()
-    if who:
+    who = " ".join(x for x in (author.get("name"), author.get("handle")) if x)
+    if who and rec.get("title"):
         meta += safe_text(who, oneline=True) + Text(" · ")
-    meta += Text(rec["published"])
+    elif author.get("handle"):
+        meta += safe_text(author["handle"], oneline=True) + Text(" · ")
+    meta += Text(rec["published"].replace("T", " ").replace("Z", " UTC"))
     meta += Text(" · ") + safe_text(", ".join(labels.get(s, s) for s in rec["sources"]), oneline=True)
-    out.print(meta, style="dim")
+    meta.stylize("dim")
+    lines.append(meta)
     if rec.get("url"):
-        out.print(safe_text(rec["url"], "underline"))
+        lines.append(safe_text(rec["url"], "underline", oneline=True))
+    if parent is not None:
+        pa = parent.get("author") or {}
+        first = (parent.get("text") or "").strip().split("\n")[0][:120]
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(pa.get("handle") or pa.get("name"), oneline=True)
+                     + Text(f" ({parent['id']}): ") + safe_text(first, "dim", oneline=True))
+    elif rec.get("reply_to"):
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(rec["reply_to"], oneline=True))
+    lines.append(Text())
     if rec.get("cw"):
-        out.print(Text("CW: ", style="bold yellow") + safe_text(rec["cw"]))
-    out.print()
-    out.print(safe_text(rec.get("text", "")))
+        lines.append(Text("CW: ", style="bold yellow") + safe_text(rec["cw"], "yellow"))
+        lines.append(Text())
+    lines.append(safe_text(rec.get("text", "")))
+    found = [(href, text) for href, text, classes in html_links(body.get("html", ""))
+             if href.startswith(("http://", "https://"))]
+    if found:
+        lines.append(Text())
+        seen: list[str] = []
+        for href, _ in found:
+            if href not in seen:
+                seen.append(href)
+        for i, href in enumerate(seen, 1):
+            lines.append(Text(f"[{i}] ", style="dim") + safe_text(href, "underline", oneline=True))
     for i, m in enumerate(rec.get("media", []), 1):
-        out.print(Text(f"[media {i}] ", style="dim") + safe_text(m.get("url")) +
-                  (Text(" — ") + safe_text(m.get("alt"), oneline=True) if m.get("alt") else Text()))
+        line = Text(f"[media {i}] ", style="dim") + safe_text(m.get("url"), oneline=True)
+        line += Text(" — ") + (safe_text(m["alt"], oneline=True) if m.get("alt")
+                               else Text("no description", style="dim italic"))
+        lines.append(line)
     if rec.get("shared_by"):
-        out.print(Text("shared by ", style="cyan") + safe_text(", ".join(rec["shared_by"])))
+        lines.append(Text())
+        lines.append(Text(f"shared by {len(rec['shared_by'])}: ", style="cyan")
+                     + safe_text(", ".join(rec["shared_by"]), oneline=True))
+    if story is not None:
+        lines.append(Text("story: ", style="cyan") + Text(story["id"], style="bold") + Text(" ")
+                     + safe_text(story.get("title"), oneline=True))
     if rec.get("boosted_by"):
-        out.print(Text("boosted by ", style="green") + safe_text(", ".join(rec["boosted_by"])))
+        lines.append(Text("boosted by ", style="green") + safe_text(", ".join(rec["boosted_by"]), oneline=True))
+    counts = rec.get("counts") or {}
+    if any(counts.values()):
+        lines.append(Text(" · ".join(f"{v} {k}" for k, v in counts.items() if v), style="dim"))
+    text = Text("\n").join(lines)
+    _page(text, len(text.plain.splitlines()))
 
 
 def _flag_command(flag: str, value: bool, verb: str):  # type: ignore[no-untyped-def]
@@ -168,7 +251,7 @@ def _flag_command(flag: str, value: bool, verb: str):  # type: ignore[no-untyped
             ids = c.set_flags(items, **{flag: value})
         out.print(f"{verb}: {', '.join(ids)}")
 
-    what = {"unread": "Mark items unread.", "star": "Star items (kept by prune).",
+    what = {"unread": "Mark items unread.", "star": "Star items (prune keeps them).",
             "unstar": "Remove the star from items."}[verb]
     command.__doc__ = f"{what}\n\nExample: pln {verb} 7fk2 9q3m"
     return command
@@ -183,7 +266,8 @@ def read(
     search: Optional[str] = _SEARCH,
     since: Optional[str] = _SINCE,
 ) -> None:
-    """Mark items read: by id, or --all matching the filters.
+    """Mark items read: by id, or --all matching the filters. Reading a story also reads
+    the statuses that only shared it.
 
     Example: pln read --all --source 3kq9
     """
@@ -220,7 +304,26 @@ def open_(item: str = typer.Argument(..., help="Item id (a unique prefix).")) ->
             raise UsageError(f"item {rec['id']} has no link to open")
         c.set_flags([rec["id"]], read=True)
     if not webbrowser.open(url):
-        out.print(clean(url))
+        out.print(clean(url), markup=False)
+
+
+def prune(
+    older_than: str = typer.Option(
+        "90d", "--older-than", help="Delete items published before this (90d, 12w, a date)."
+    ),
+) -> None:
+    """Delete old items; starred items and items a reflection cites are kept.
+
+    Example: pln prune --older-than 90d
+    """
+    from companion.service import parse_since
+
+    c = _companion()
+    now = datetime.now(UTC)
+    cutoff = parse_since(older_than, now)
+    with c.writing("pln prune"):
+        n = c.prune(now - cutoff, now)
+    out.print(f"pruned {n} item(s) published before {cutoff.strftime('%Y-%m-%d %H:%M UTC')}")
 
 
 def register(app: typer.Typer) -> None:
@@ -231,3 +334,4 @@ def register(app: typer.Typer) -> None:
     app.command("star")(_flag_command("starred", True, "star"))
     app.command("unstar")(_flag_command("starred", False, "unstar"))
     app.command("open")(open_)
+    app.command("prune")(prune)

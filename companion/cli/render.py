@@ -72,3 +72,46 @@ def age(published: str, now: datetime) -> str:
         if s >= size:
             return f"{s // size}{unit}"
     return "now"
+
+
+def grid(rows: list[list[Text]], *, flex: int, header: list[str] | None = None,
+         right: frozenset[int] = frozenset(), max_widths: dict[int, int] | None = None) -> Text:
+    """Rows of cells as one Text with aligned columns, cut to the terminal width.
+
+    A tenth of the cost of a rich Table for the inbox listing (issue 2 start-up budget):
+    column ``flex`` takes whatever width is left; others fit their widest cell.
+    """
+    from rich.cells import cell_len, set_cell_size
+
+    if not rows:
+        return Text()
+    ncols = len(rows[0])
+    all_rows = ([[Text(h, style="bold") for h in header]] if header else []) + rows
+    widths = [max(cell_len(r[i].plain) for r in all_rows) for i in range(ncols)]
+    for i, w in (max_widths or {}).items():
+        widths[i] = min(widths[i], w)
+    total = out.width
+    fixed = sum(w for i, w in enumerate(widths) if i != flex) + (ncols - 1)
+    widths[flex] = max(10, min(widths[flex], total - fixed))
+    lines: list[Text] = []
+    for r in all_rows:
+        line = Text(no_wrap=True, overflow="crop")
+        for i, cell in enumerate(r):
+            w = widths[i]
+            plain = cell.plain
+            if cell_len(plain) > w:
+                cell = cell.copy()
+                cell.truncate(w, overflow="ellipsis")
+                plain = cell.plain
+            pad = " " * (w - cell_len(plain))
+            if i in right:
+                line.append(pad)
+                line.append_text(cell)
+            else:
+                line.append_text(cell)
+                line.append(pad)
+            line.append(" ")
+        line.rstrip()
+        lines.append(line)
+    text = Text("\n", no_wrap=True, overflow="crop").join(lines)
+    return text

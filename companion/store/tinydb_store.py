@@ -5,6 +5,7 @@ This is the only module that imports tinydb. Layout under the data directory::
     inbox/index.json            schema version + item id -> shard
     inbox/items-2026-W47.json   light records of the items published that ISO week
     inbox/bodies-2026-W47.json  their sanitized HTML bodies (read only by `show` / export)
+    inbox/search-2026-W47.json  their folded text (title, text, author) for --search
     state.json                  per-source sync state (ETag, cursor, health)
     journal.json                reflections — never written by inbox operations
 
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import MemoryStorage, Storage
@@ -33,6 +33,7 @@ from tinydb.table import Document, Table
 
 from companion import ids as idmod
 from companion.errors import LockedError, NotFoundError, StorageError
+from companion.search import search_text
 from companion.storage_io import atomic_write_bytes
 
 SCHEMA_VERSION = 1
@@ -113,6 +114,11 @@ def _flush(db: _DB) -> None:
         storage.flush()
 
 
+def iso_z(dt: datetime) -> str:
+    """Same format as stored ``published`` values (so strings compare as times)."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def shard_key(published: str) -> str:
     """The ISO week of an ISO-8601 UTC timestamp: ``2026-W47``."""
     try:
@@ -138,10 +144,13 @@ class WriteLock:
         if timeout is None:
             timeout = float(os.environ.get("PLN_LOCK_TIMEOUT", "10"))
         self.timeout = timeout
-        self._lock = FileLock(str(path), timeout=timeout)
+        self._lock: Any = None
 
     def acquire(self, command: str) -> None:
+        from filelock import FileLock, Timeout  # lazy: read-only commands never lock
+
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = FileLock(str(self.path), timeout=self.timeout)
         try:
             self._lock.acquire()
         except Timeout:
@@ -161,7 +170,7 @@ class WriteLock:
         )
 
     def release(self) -> None:
-        if self._lock.is_locked:
+        if self._lock is not None and self._lock.is_locked:
             try:
                 self.info.unlink()
             except FileNotFoundError:
@@ -180,6 +189,7 @@ class TinyDBStore:
         self.inbox_dir = data_dir / "inbox" if data_dir else None
         self._shards: dict[str, _DB] = {}
         self._bodies: dict[str, _DB] = {}
+        self._search: dict[str, _DB] = {}
         self._memory_keys: set[str] = set()
         self._index_db: _DB | None = None
         self._state_db: _DB | None = None
@@ -203,6 +213,8 @@ class TinyDBStore:
                 raise StorageError("internal error: writing without the lock")
         for key in sorted(self._bodies):
             _flush(self._bodies[key])
+        for key in sorted(self._search):
+            _flush(self._search[key])
         # shards that only gained items first, those that lost some after
         for key in sorted(self._shards, key=lambda k: k in self._removed_from):
             _flush(self._shards[key])
@@ -223,6 +235,7 @@ class TinyDBStore:
 
     def _dbs(self) -> Iterator[_DB]:
         yield from self._bodies.values()
+        yield from self._search.values()
         yield from self._shards.values()
         if self._state_db is not None:
             yield self._state_db
@@ -260,6 +273,15 @@ class TinyDBStore:
     def _ids(self) -> StrIdTable:
         return self._index().table("ids")  # type: ignore[return-value]
 
+    def _links(self) -> StrIdTable:
+        """link key -> the ids of every item about that link (for shared_by and --links)."""
+        return self._index().table("links")  # type: ignore[return-value]
+
+    def link_ids(self, key: str) -> list[str]:
+        """Ids of the items whose story link has this key."""
+        doc = self._links()._read_table().get(key)
+        return list(doc["ids"]) if doc else []
+
     def _shard(self, key: str) -> _DB:
         db = self._shards.get(key)
         if db is None:
@@ -272,6 +294,13 @@ class TinyDBStore:
         if db is None:
             path = self.inbox_dir / f"bodies-{key}.json" if self.inbox_dir else None
             db = self._bodies[key] = _open_db(path)
+        return db
+
+    def _search_db(self, key: str) -> _DB:
+        db = self._search.get(key)
+        if db is None:
+            path = self.inbox_dir / f"search-{key}.json" if self.inbox_dir else None
+            db = self._search[key] = _open_db(path)
         return db
 
     def shard_keys(self) -> list[str]:
@@ -287,10 +316,15 @@ class TinyDBStore:
         table = self._ids()
         table.truncate()
         docs = []
+        links: dict[str, list[str]] = {}
         for key in self.shard_keys():
-            for item_id in self._shard(key).table("items")._read_table():
+            for item_id, rec in self._shard(key).table("items")._read_table().items():
                 docs.append(Document({"s": key}, doc_id=item_id))
+                if rec.get("link_key"):
+                    links.setdefault(rec["link_key"], []).append(item_id)
         table.insert_multiple(docs)
+        self._links().truncate()
+        self._links()._update_table(lambda t: t.update({k: {"ids": v} for k, v in links.items()}))
         return len(docs)
 
     # ----- items -------------------------------------------------------------------------
@@ -341,9 +375,16 @@ class TinyDBStore:
         by_shard: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
         moved: dict[str, list[str]] = {}
         index = self._ids()._read_table()
+        links = self._links()._read_table()
         new_index: list[Document] = []
+        new_links: dict[str, list[str]] = {}
         n = 0
         for rec, body in records:
+            lk = rec.get("link_key")
+            if lk:
+                ids = new_links.get(lk) or list(links.get(lk, {}).get("ids", []))
+                if rec["id"] not in ids:
+                    new_links[lk] = [*ids, rec["id"]]
             key = shard_key(rec["published"])
             old_key = index.get(rec["id"], {}).get("s")
             if old_key is not None and old_key != key:
@@ -360,6 +401,8 @@ class TinyDBStore:
             self._memory_keys.add(key)
             items = {rec["id"]: rec for rec, _ in pairs}
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
+            folded = {rec["id"]: {"q": search_text(rec)} for rec, _ in pairs}
+            self._search_db(key).table("q")._update_table(lambda t, f=folded: t.update(f))
             bodies = {rec["id"]: body for rec, body in pairs if body is not None}
             if bodies:
                 self._body_db(key).table("bodies")._update_table(
@@ -368,6 +411,10 @@ class TinyDBStore:
         if new_index:
             ids = self._ids()
             ids._update_table(lambda t: t.update({d.doc_id: dict(d) for d in new_index}))
+        if new_links:
+            self._links()._update_table(
+                lambda t: t.update({k: {"ids": v} for k, v in new_links.items()})
+            )
         return n
 
     def _remove_from_shard(self, key: str, item_ids: list[str]) -> None:
@@ -379,6 +426,7 @@ class TinyDBStore:
 
         self._shard(key).table("items")._update_table(drop)
         self._body_db(key).table("bodies")._update_table(drop)
+        self._search_db(key).table("q")._update_table(drop)
         self._removed_from.add(key)
 
     def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
@@ -424,6 +472,16 @@ class TinyDBStore:
                     table.pop(i, None)
 
             self._ids()._update_table(drop)
+
+            def unlink(table: dict[Any, Any]) -> None:
+                for k in [k for k, v in table.items() if gone.intersection(v["ids"])]:
+                    left = [i for i in table[k]["ids"] if i not in gone]
+                    if left:
+                        table[k] = {"ids": left}
+                    else:
+                        del table[k]
+
+            self._links()._update_table(unlink)
         return len(gone)
 
     def iter_items(
@@ -432,14 +490,15 @@ class TinyDBStore:
         since: datetime | None = None,
         until: datetime | None = None,
         where: Callable[[dict[str, Any]], bool] | None = None,
+        keys: list[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Items newest first, one week at a time, so a limited listing reads few files.
 
         Records are the stored dicts: treat them as read-only.
         """
-        since_iso = since.isoformat() if since else None
-        until_iso = until.isoformat() if until else None
-        for key in self.shard_keys():
+        since_iso = iso_z(since) if since else None
+        until_iso = iso_z(until) if until else None
+        for key in keys if keys is not None else self.shard_keys():
             if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
                 break
             table = self._shard(key).table("items")._read_table()
@@ -455,6 +514,32 @@ class TinyDBStore:
             if self.inbox_dir is not None and not _is_dirty(self._shards[key]):
                 # keep memory flat while scanning 100k items: drop shards we only read
                 self._shards.pop(key, None)
+
+    def search_items(
+        self,
+        words: list[str],
+        *,
+        since: datetime | None = None,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Items whose folded text contains every word, newest first.
+
+        Reads each week's small search file first and opens the week's items only when
+        something matched.
+        """
+        for key in self.shard_keys():
+            if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
+                break
+            table = self._search_db(key).table("q")._read_table()
+            hits = {i for i, d in table.items() if all(w in d["q"] for w in words)}
+            if self.inbox_dir is not None and not _is_dirty(self._search[key]):
+                self._search.pop(key, None)
+            if hits:
+                yield from self.iter_items(
+                    since=since,
+                    where=lambda r: r["id"] in hits and (where is None or where(r)),
+                    keys=[key],
+                )
 
     # ----- per-source state ----------------------------------------------------------------
 

@@ -1,0 +1,27 @@
+"""Case- and accent-insensitive text matching (``pln inbox --search``). Pure."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+# Combining marks left by NFKD: Latin diacritics and the other combining blocks.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def fold(text: str) -> str:
+    """Text with accents removed and case folded: ``Élève`` -> ``eleve``, ``Straße`` -> ``strasse``."""
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+
+
+def search_text(rec: dict[str, Any]) -> str:
+    """The folded text a record is searched by: title, text, content warning, author."""
+    a = rec.get("author") or {}
+    return fold(" ".join((rec.get("title", ""), rec.get("text", ""), rec.get("cw", ""),
+                          a.get("name", ""), a.get("handle", ""))))
+
+
+def query_words(query: str) -> list[str]:
+    """The folded words of a search query (all must appear)."""
+    return fold(query).split()
