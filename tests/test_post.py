@@ -543,3 +543,31 @@ def test_empty_editor_cancels_even_with_on(cli: Any, mastodon: Any, tmp_path: Pa
     monkeypatch.delenv("VISUAL", raising=False)
     assert "editor was left empty" in cli("post", "--on", item, code=2).stderr
     assert statuses(mastodon, "alice") == []
+
+
+def test_retry_long_after_a_lost_response_finds_the_status_instead_of_resending(
+    mastodon: Any,
+) -> None:
+    """Instances forget idempotency keys after an hour: then pln looks before it resends."""
+    from datetime import timedelta
+
+    with LossyProxy(mastodon.base_url) as proxy:
+        c = Companion(clock=lambda: NOW)
+        c.home.ensure()
+        c.credentials.put_account(Account(name="alice", instance=proxy.base_url,
+                                          token="alice_token", handle="@alice@mock.local"))
+        proxy.drop = {3}  # part 3's response is lost
+        refl = c.post_reflection(LONG)
+        assert refl["state"] == "failed"
+        assert refl["accounts"][0]["parts"][2]["ambiguous"] is True
+        assert len(statuses(mastodon, "alice")) == 3
+
+        later = Companion(clock=lambda: NOW + timedelta(hours=2))
+        refl = later.retry_reflection(refl["id"])
+        assert refl["state"] == "sent"
+        parts = refl["accounts"][0]["parts"]
+        assert parts[2]["note"] == "found on the instance after a lost response"
+        assert proxy.posts == 4  # parts 1-3 once each, then only part 4
+        on_server = statuses(mastodon, "alice")
+        assert [s.id for s in on_server] == [p["status_id"] for p in parts]
+        assert [s.in_reply_to_id for s in on_server] == [None] + [s.id for s in on_server[:3]]

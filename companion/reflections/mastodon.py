@@ -18,11 +18,23 @@ from companion.reflections.thread import DEFAULT_MAX_CHARACTERS, DEFAULT_URL_LEN
 
 
 class SendError(PostError):
-    """One request to an instance failed; ``retryable`` is False for a rejected post."""
+    """One request to an instance failed.
 
-    def __init__(self, message: str, *, retryable: bool = True, subject: str | None = None):
+    ``retryable`` is False for a rejected post; ``ambiguous`` is True when the instance may
+    have made the status anyway (a timeout, a dropped connection, a 5xx from a proxy).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        ambiguous: bool = False,
+        subject: str | None = None,
+    ):
         super().__init__(message, subject=subject)
         self.retryable = retryable
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class Publisher(Protocol):
         idempotency_key: str,
     ) -> Posted: ...
 
+    def find_posted(self, text: str, *, in_reply_to_id: str | None) -> Posted | None: ...
+
 
 def _describe(e: Exception, account: Account) -> SendError:
     """A Mastodon.py exception as one line that says what to do."""
@@ -70,7 +84,8 @@ def _describe(e: Exception, account: Account) -> SendError:
         return SendError(f"{where} is rate-limiting this account (429): try again later")
     if isinstance(e, MastodonNetworkError):
         reason = "timed out" if "timed out" in str(e).lower() or "timeout" in type(e).__name__.lower() else "unreachable"
-        return SendError(f"{where} {reason}: the post may or may not have arrived")
+        return SendError(f"{where} {reason}: the post may or may not have arrived",
+                         ambiguous=True)
     if isinstance(e, MastodonAPIError):
         status, message = _api_error_parts(e)
         if isinstance(e, MastodonUnauthorizedError) or status in (401, 403):
@@ -80,7 +95,7 @@ def _describe(e: Exception, account: Account) -> SendError:
                 retryable=False,
             )
         if isinstance(e, MastodonServerError) or (status or 0) >= 500:
-            return SendError(f"{where} failed ({status}): {message}")
+            return SendError(f"{where} failed ({status}): {message}", ambiguous=True)
         if status == 429:
             return SendError(f"{where} is rate-limiting this account (429): try again later")
         if isinstance(e, MastodonNotFoundError):
@@ -209,3 +224,25 @@ class MastodonPublisher:
             raise _describe(e, self.account) from e
         return Posted(id=str(s["id"]), url=str(s.get("url") or s.get("uri") or ""),
                       uri=str(s.get("uri") or ""))
+
+    def find_posted(self, text: str, *, in_reply_to_id: str | None) -> Posted | None:
+        """A recent status of this account with exactly ``text``, replying to the same status.
+
+        Instances forget idempotency keys after a while (Mastodon: one hour), so a part
+        whose response was lost long ago is looked for among the account's own recent
+        statuses before it is sent again.
+        """
+        from mastodon.errors import MastodonError
+
+        try:
+            me = self.api.account_verify_credentials()
+            recent = self.api.account_statuses(me["id"], limit=20, exclude_reblogs=True)
+            for st in recent:
+                if str(st.get("in_reply_to_id") or "") != str(in_reply_to_id or ""):
+                    continue
+                if self.api.status_source(st["id"]).get("text") == text:
+                    return Posted(id=str(st["id"]), url=str(st.get("url") or st.get("uri") or ""),
+                                  uri=str(st.get("uri") or ""))
+        except MastodonError as e:
+            raise _describe(e, self.account) from e
+        return None

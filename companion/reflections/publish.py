@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from companion.credentials import Account
@@ -36,13 +36,15 @@ from companion.reflections.compose import (
     normalize_tags,
     progress,
 )
-from companion.reflections.mastodon import MastodonPublisher, Publisher, SendError
+from companion.reflections.mastodon import MastodonPublisher, Posted, Publisher, SendError
 from companion.reflections.thread import Limits, split_thread, weighted_length
 
 if TYPE_CHECKING:
     from companion.service import Companion
 
 REFLECTION_ID_LEN = 8
+# Mastodon keeps an Idempotency-Key for one hour; past that a retry looks before it sends.
+IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 PublisherFactory = Callable[[Account], Publisher]
 
 
@@ -260,24 +262,42 @@ class Reflections:
                 previous = part["status_id"]
                 continue
             try:
-                posted = publisher.post(
-                    part["text"],
-                    in_reply_to_id=previous,
-                    visibility=refl["visibility"],
-                    cw=refl["cw"],
-                    idempotency_key=part["idempotency_key"],
-                )
+                posted = self._already_posted(publisher, part, previous)
+                if posted is not None:
+                    part["note"] = "found on the instance after a lost response"
+                else:
+                    part["attempted"] = iso(self.c.clock())
+                    posted = publisher.post(
+                        part["text"],
+                        in_reply_to_id=previous,
+                        visibility=refl["visibility"],
+                        cw=refl["cw"],
+                        idempotency_key=part["idempotency_key"],
+                    )
             except SendError as e:
                 part["state"] = "failed"
                 part["error"] = e.message
+                # once an attempt may have arrived, it stays "may have" until the part is sent
+                part["ambiguous"] = e.ambiguous or bool(part.get("ambiguous"))
                 self._fail(refl, entry, f"part {part['n']}/{total}: {e.message}")
                 return
             part.update(state="sent", status_id=posted.id, url=posted.url, uri=posted.uri,
-                        error=None, sent=iso(self.c.clock()))
+                        error=None, ambiguous=False, sent=iso(self.c.clock()))
             self._save(refl)  # each success is recorded as it happens
             previous = posted.id
         entry["state"] = "sent"
         entry["error"] = None
+
+    def _already_posted(
+        self, publisher: Publisher, part: dict[str, Any], previous: str | None
+    ) -> Posted | None:
+        """After a lost response older than the instance remembers idempotency keys, look
+        for the status among the account's own before sending the part again."""
+        if not part.get("ambiguous") or not part.get("attempted"):
+            return None
+        if self.c.clock() - parse_iso(part["attempted"]) < IDEMPOTENCY_WINDOW:
+            return None  # the key still works: the instance returns the status it made
+        return publisher.find_posted(part["text"], in_reply_to_id=previous)
 
     # ----- reading -----------------------------------------------------------------------------
 
