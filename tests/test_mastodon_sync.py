@@ -382,3 +382,29 @@ def test_followed_tags_cost_one_request_per_tag_and_pick_up_new_follows(
     res = sync(cli)
     assert res[sid]["new"] == 1
     assert "physics" in items(cli, "--source", sid)[0]["tags"]
+
+
+def test_list_recreated_under_the_same_name_is_found_again(
+    cli: Any, mastodon: Any, network: Any
+) -> None:
+    login(cli, mastodon)
+    sid = add(cli, "list:Teachers")
+    assert sync(cli)[sid]["status"] == "ok"
+    a = mastodon.client("alice")
+    a.list_delete(network["list"])
+    fresh = a.list_create("Teachers")
+    a.list_accounts_add(fresh, [mastodon.client("carol").account_verify_credentials()])
+    mastodon.client("carol").status_post("carol in the new list")
+    res = sync(cli)
+    assert res[sid]["status"] == "ok", res
+    assert "carol in the new list" in {i["text"] for i in items(cli, "--source", sid)}
+
+
+def test_mentions_are_incremental(cli: Any, mastodon: Any, network: Any) -> None:
+    login(cli, mastodon)
+    sid = add(cli, "mentions")
+    assert sync(cli)[sid]["new"] == 1
+    reply = mastodon.client("carol").status_post("@alice replying to your reflection")
+    res = sync(cli)
+    assert res[sid]["new"] == 1
+    assert reply["url"] in {i["url"] for i in items(cli, "--source", sid)}
