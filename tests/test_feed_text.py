@@ -29,7 +29,7 @@ def corpus_html() -> list[str]:
         for path in FILES:
             if path.suffix != ".xml":
                 continue
-            body, headers = load(path)
+            body, _headers = load(path)
             for e in feedparser.parse(body, sanitize_html=False).entries:
                 out.extend(c.get("value") or "" for c in e.get("content") or [])
                 out.append(e.get("summary") or "")

@@ -290,7 +290,7 @@ def find_feed_links(html: bytes | str, page_url: str) -> list[tuple[str, str]]:
     try:
         p.feed(text)
         p.close()
-    except Exception:  # HTMLParser is lenient; anything odd just ends the scan
+    except Exception:  # noqa: BLE001, S110 - HTMLParser is lenient; anything odd just ends the scan
         pass
     base = urljoin(page_url, p.base) if p.base else page_url
     out: dict[str, str] = {}

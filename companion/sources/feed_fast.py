@@ -50,7 +50,7 @@ _RFC822 = re.compile(
     r"|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UT|UTC|Z|[+-]\d{4})$"
 )
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-_ABSOLUTE = re.compile(r"^https?://[^\s/?#]+", re.I)
+_ABSOLUTE = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 # A relative URL in HTML would need feedparser's xml:base resolution: leave those to it.
 # (Checked on nh3's output, where every kept URL is a quoted href or src.)
 _URL_ATTR = re.compile(r'\b(?:href|src)="([^"]*)"')
@@ -78,7 +78,7 @@ def _check_charset(body: bytes, headers: Mapping[str, str]) -> None:
     mime, _, params = ctype.partition(";")
     if mime.strip().lower() not in _XML_TYPES:
         raise Reject("content type")
-    m = re.search(r"charset\s*=\s*\"?([^\";\s]+)", params, re.I)
+    m = re.search(r"charset\s*=\s*\"?([^\";\s]+)", params, re.IGNORECASE)
     if m and m.group(1).lower() not in ("utf-8", "utf8"):
         raise Reject("charset")
     if mime.strip().lower() == "text/xml" and not m:

@@ -19,15 +19,15 @@ from typing import Any
 
 from companion.errors import ParseError
 from companion.html import sanitize as _sanitize
-from companion.sources.feed_text import html_to_text as to_text
 from companion.models import FEED_ITEM, Author, ItemData, Media
+from companion.sources.feed_text import html_to_text as to_text
 from companion.urls import canonical_url
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 # A guid that names its own namespace (http:, https:, tag:, urn:, …) is unique across feeds;
 # anything else ("42", "post-7") is only unique within its feed (RSS 2.0 spec: guid).
-_GLOBAL_GUID = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S|(?:tag|urn|mailto|data):\S)", re.I)
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+_GLOBAL_GUID = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S|(?:tag|urn|mailto|data):\S)", re.IGNORECASE)
+_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 NOT_A_FEED_HTML = (
     "not a feed (got an HTML page; try `pln source add` on it to discover its feed)"
 )
