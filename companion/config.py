@@ -122,7 +122,8 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
     }[key]
     try:
         spec = parse_spec(
-            text, name=raw.get("name"), topics=topics, account=raw.get("account")
+            text, name=raw.get("name"), topics=topics, account=raw.get("account"),
+            id=raw.get("id") or None,
         )
     except UsageError as e:
         detail = e.message
@@ -133,8 +134,6 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
         raise ConfigError(
             f"{_where(path, f'{loc}.timeline')}: expected one of {', '.join(TIMELINES)}"
         )
-    if raw.get("id"):
-        spec = replace(spec, id=str(raw["id"]))
     return replace(spec, index=index)
 
 

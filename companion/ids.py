@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterable
 
 from companion.errors import AmbiguousIdError, NotFoundError, UsageError
@@ -20,6 +19,8 @@ _TRANS = str.maketrans(_STD, _CROCKFORD)
 
 def digest(text: str) -> str:
     """The full base32 (Crockford, lowercase) sha1 digest of ``text``."""
+    import hashlib  # lazy: loading OpenSSL costs ~10 ms and listing needs no hashing
+
     raw = hashlib.sha1(text.encode("utf-8")).digest()
     return base64.b32encode(raw).decode("ascii").rstrip("=").translate(_TRANS)
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from companion import __version__
 from companion.config import Config, Settings, install_template
-from companion.decide import is_plain_share, item_id, join_story, merge
 from companion.errors import ConfigError, PlnError, UsageError
 from companion.ids import resolve_prefix
 from companion.models import ItemData, iso, parse_iso
@@ -435,6 +434,8 @@ class Companion:
 
     def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime) -> tuple[int, int]:
         """Merge fetched items into the inbox; returns (new, updated)."""
+        from companion.decide import item_id, merge
+
         if not items:
             return 0, 0
         store = self.store
@@ -464,6 +465,8 @@ class Companion:
 
     def _join_stories(self, keys: set[str]) -> int:
         """Recompute shared_by/story for the stories these link keys name."""
+        from companion.decide import join_story
+
         store = self.store
         changes: dict[str, dict[str, Any]] = {}
         for key in keys:
@@ -524,6 +527,8 @@ class Companion:
 
     def item_by_key(self, key: str) -> dict[str, Any] | None:
         """The stored item with this identity (e.g. a status uri), if any."""
+        from companion.decide import item_id
+
         rec = self.store.get(item_id(key))
         return rec if rec is not None and rec.get("key") == key else None
 
@@ -554,6 +559,8 @@ class Companion:
 
     def _plain_shares(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Statuses that only share one of these stories (no commentary of their own)."""
+        from companion.decide import is_plain_share
+
         if not self.settings.mark_shares_read:
             return {}
         out: dict[str, dict[str, Any]] = {}

@@ -136,8 +136,12 @@ def parse_spec(
     name: str | None = None,
     topics: tuple[str, ...] | list[str] = (),
     account: str | None = None,
+    id: str | None = None,
 ) -> SourceSpec:
-    """Parse a SPEC from the command line into a SourceSpec (raises UsageError)."""
+    """Parse a SPEC from the command line into a SourceSpec (raises UsageError).
+
+    ``id`` keeps an id already assigned (config.toml); otherwise it is derived.
+    """
     raw = text.strip()
     if not raw:
         raise UsageError("empty source spec: give a feed URL, @user@host, #tag, home, list:NAME …")
@@ -180,4 +184,4 @@ def parse_spec(
             f"unknown source spec {raw!r}: expected a feed URL (https://…), @user@host, #tag, "
             f"#tag@host, home, mentions, bookmarks, followed-tags or list:NAME"
         )
-    return spec.with_id()
+    return replace(spec, id=id) if id else spec.with_id()

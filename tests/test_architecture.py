@@ -40,8 +40,8 @@ def test_only_the_store_imports_tinydb() -> None:
 def test_help_does_not_import_network_libraries(tmp_path: Path) -> None:
     code = (
         "import sys; sys.argv = ['pln', '--help']\n"
-        "from companion.cli.app import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "from companion.cli.app import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('mastodon', 'feedparser', 'requests', 'tomlkit', 'tinydb',"
         " 'pydantic', 'listparser', 'inscriptis', 'nh3') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
@@ -55,8 +55,8 @@ def test_help_does_not_import_network_libraries(tmp_path: Path) -> None:
 def test_inbox_does_not_import_network_libraries(tmp_path: Path) -> None:
     code = (
         "import sys; sys.argv = ['pln', 'inbox']\n"
-        "from companion.cli.app import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "from companion.cli.app import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('mastodon', 'feedparser', 'requests', 'tomlkit', 'pydantic')"
         " if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"

@@ -215,7 +215,7 @@ WRITER = textwrap.dedent(
                          html="<p>" + "y" * 800 + "</p>", published=now - timedelta(hours=i % 2000))
             recs.append(merge(None, d, "s", now))
         store.put_many(recs)
-        ids = list(store._ids()._read_table())[:50]
+        ids = store.item_ids()[:50]
         store.update_many({i: {"read": bool(n % 2)} for i in ids})
         store.close()
         n += 1

@@ -102,11 +102,18 @@ _register()
 
 def main() -> None:
     """Entry point of the `pln` script."""
+    code = 0
     try:
         app()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BrokenPipeError:  # `pln inbox | head`
-        try:
-            sys.stdout.close()
-        except Exception:
-            pass
-        os._exit(0)
+        code = 0
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    # Everything is written and every lock released by now: skip the interpreter's teardown
+    # of a few hundred thousand objects (~40 ms of a 0.3 s `pln inbox`, issue 2's budget).
+    os._exit(code)

@@ -36,7 +36,7 @@ from companion.errors import LockedError, NotFoundError, StorageError
 from companion.search import search_text
 from companion.storage_io import atomic_write_bytes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # bump with an entry in MIGRATIONS when the layout changes
 
 # Migrations from version N to N+1, applied in order when an older index is opened.
 # Each takes the store (with raw access to every shard) and must be idempotent.
@@ -92,6 +92,16 @@ class StrIdTable(Table):
     def _get_next_id(self) -> Any:  # pragma: no cover - ids are always given
         raise StorageError("internal error: documents need an explicit id")
 
+    def _update_table(self, updater: Callable[[dict[Any, Any]], None]) -> None:
+        # TinyDB converts every key to document_id_class and back on each update (two
+        # 100k-entry dict copies for the index); our ids are already strings, so the table
+        # is updated in place and handed back to the (caching) storage once.
+        tables = self._storage.read() or {}
+        table = tables.setdefault(self.name, {})
+        updater(table)
+        self._storage.write(tables)
+        self.clear_cache()
+
 
 class _DB(TinyDB):
     table_class = StrIdTable
@@ -112,6 +122,11 @@ def _flush(db: _DB) -> None:
     storage = db.storage
     if isinstance(storage, _Cache):
         storage.flush()
+
+
+def _link_hash(key: str) -> str:
+    """A short fixed-size stand-in for a (long) link key in the index."""
+    return idmod.digest(key)[:12]
 
 
 def iso_z(dt: datetime) -> str:
@@ -178,6 +193,84 @@ class WriteLock:
             self._lock.release()
 
 
+class BucketMap:
+    """A large ``str -> str`` map kept in a TinyDB table as 1,024 documents, one per
+    two-character key prefix, each holding ``{"v": "key=value key=value …"}``.
+
+    Why: the index maps 100k+ item ids to weeks and link hashes to item ids. As 100k JSON
+    documents it takes ~0.1 s to load on every command; as 1,024 strings it loads in a few
+    ms, and a lookup (or an id prefix of 2+ characters) splits only one bucket.
+    Keys and values never contain spaces or "=" (ids and weeks are base32 / ISO weeks).
+    """
+
+    def __init__(self, table: StrIdTable) -> None:
+        self.table = table
+        self._parsed: dict[str, dict[str, str]] = {}
+        self._dirty: set[str] = set()
+
+    def _bucket(self, b: str) -> dict[str, str]:
+        parsed = self._parsed.get(b)
+        if parsed is None:
+            raw = self.table._read_table().get(b)
+            text = raw.get("v", "") if raw else ""
+            parsed = self._parsed[b] = dict(p.split("=", 1) for p in text.split()) if text else {}
+        return parsed
+
+    def get(self, key: str) -> str | None:
+        return self._bucket(key[:2]).get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self._bucket(key[:2])[key] = value
+        self._dirty.add(key[:2])
+
+    def pop(self, key: str) -> None:
+        if self._bucket(key[:2]).pop(key, None) is not None:
+            self._dirty.add(key[:2])
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Keys starting with ``prefix`` (reads one bucket when the prefix has 2+ chars)."""
+        buckets = [prefix[:2]] if len(prefix) >= 2 else self._buckets()
+        return [k for b in buckets for k in self._bucket(b) if k.startswith(prefix)]
+
+    def _buckets(self) -> list[str]:
+        stored = self.table._read_table()
+        return [*stored, *(b for b in self._parsed if b not in stored)]
+
+    def __len__(self) -> int:
+        stored = self.table._read_table()
+        return sum(len(self._parsed[b]) if b in self._parsed else stored[b].get("v", "").count("=")
+                   for b in self._buckets())
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        for b in self._buckets():
+            yield from list(self._bucket(b).items())
+
+    def replace_all(self, mapping: dict[str, str]) -> None:
+        self._parsed = {}
+        for k, v in mapping.items():
+            self._parsed.setdefault(k[:2], {})[k] = v
+        self._dirty = set(self._parsed)
+        self.table.truncate()
+        self.commit()
+
+    def commit(self) -> None:
+        """Write changed buckets back into the table (before the file is flushed)."""
+        if not self._dirty:
+            return
+        dirty = {b: {"v": " ".join(f"{k}={v}" for k, v in self._parsed[b].items())}
+                 for b in self._dirty}
+
+        def update(t: dict[Any, Any]) -> None:
+            for b, doc in dirty.items():
+                if doc["v"]:
+                    t[b] = doc
+                else:
+                    t.pop(b, None)
+
+        self.table._update_table(update)
+        self._dirty.clear()
+
+
 class TinyDBStore:
     """The inbox (sharded items + bodies), per-source state, behind one class.
 
@@ -192,6 +285,8 @@ class TinyDBStore:
         self._search: dict[str, _DB] = {}
         self._memory_keys: set[str] = set()
         self._index_db: _DB | None = None
+        self._id_buckets: BucketMap | None = None
+        self._link_buckets: BucketMap | None = None
         self._state_db: _DB | None = None
         self._lock: WriteLock | None = None
         self._removed_from: set[str] = set()
@@ -208,6 +303,9 @@ class TinyDBStore:
 
     def flush(self) -> None:
         """Write every changed file atomically: bodies, then items, then state and index."""
+        for buckets in (self._id_buckets, self._link_buckets):
+            if buckets is not None:
+                buckets.commit()
         if self.data_dir is not None and any(_is_dirty(db) for db in self._dbs()):
             if self._lock is None:
                 raise StorageError("internal error: writing without the lock")
@@ -274,13 +372,25 @@ class TinyDBStore:
         return self._index().table("ids")  # type: ignore[return-value]
 
     def _links(self) -> StrIdTable:
-        """link key -> the ids of every item about that link (for shared_by and --links)."""
+        """hash of a link key -> the ids of every item about that link (shared_by, --links)."""
         return self._index().table("links")  # type: ignore[return-value]
+
+    def _id_map(self) -> BucketMap:
+        """item id -> ISO week of its shard."""
+        if self._id_buckets is None:
+            self._id_buckets = BucketMap(self._ids())
+        return self._id_buckets
+
+    def _link_map(self) -> BucketMap:
+        """link hash -> "id,id,…" of the items about that link."""
+        if self._link_buckets is None:
+            self._link_buckets = BucketMap(self._links())
+        return self._link_buckets
 
     def link_ids(self, key: str) -> list[str]:
         """Ids of the items whose story link has this key."""
-        doc = self._links()._read_table().get(key)
-        return list(doc["ids"]) if doc else []
+        v = self._link_map().get(_link_hash(key))
+        return v.split(",") if v else []
 
     def _shard(self, key: str) -> _DB:
         db = self._shards.get(key)
@@ -313,38 +423,35 @@ class TinyDBStore:
 
     def rebuild_index(self) -> int:
         """Recreate the id index from the shards (after a crash or a hand edit)."""
-        table = self._ids()
-        table.truncate()
-        docs = []
+        ids: dict[str, str] = {}
         links: dict[str, list[str]] = {}
         for key in self.shard_keys():
             for item_id, rec in self._shard(key).table("items")._read_table().items():
-                docs.append(Document({"s": key}, doc_id=item_id))
+                ids[item_id] = key
                 if rec.get("link_key"):
-                    links.setdefault(rec["link_key"], []).append(item_id)
-        table.insert_multiple(docs)
-        self._links().truncate()
-        self._links()._update_table(lambda t: t.update({k: {"ids": v} for k, v in links.items()}))
-        return len(docs)
+                    links.setdefault(_link_hash(rec["link_key"]), []).append(item_id)
+        self._id_map().replace_all(ids)
+        self._link_map().replace_all({k: ",".join(v) for k, v in links.items()})
+        return len(ids)
 
     # ----- items -------------------------------------------------------------------------
 
     def count(self) -> int:
         """How many items the inbox holds."""
-        return len(self._ids())
+        return len(self._id_map())
 
     def item_ids(self) -> list[str]:
         """Every item id (from the index)."""
-        return list(self._ids()._read_table())
+        return [k for k, _ in self._id_map().items()]
 
     def resolve(self, prefix: str) -> str:
         """The full id of the item whose id starts with ``prefix`` (>= 4 characters)."""
-        return idmod.resolve_prefix(prefix, self._ids()._read_table().keys(), "item")
+        p = prefix.strip().lower()
+        return idmod.resolve_prefix(prefix, self._id_map().keys(p) if len(p) >= 2 else [], "item")
 
     def locate(self, item_id: str) -> str | None:
         """The shard holding ``item_id``, or None."""
-        entry = self._ids()._read_table().get(item_id)
-        return entry["s"] if entry else None
+        return self._id_map().get(item_id)
 
     def get(self, item_id: str) -> dict[str, Any] | None:
         """One item's record (a copy), or None."""
@@ -374,25 +481,25 @@ class TinyDBStore:
         """Insert or replace items (record, body-or-None to keep the old body); returns count."""
         by_shard: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
         moved: dict[str, list[str]] = {}
-        index = self._ids()._read_table()
-        links = self._links()._read_table()
-        new_index: list[Document] = []
-        new_links: dict[str, list[str]] = {}
+        index = self._id_map()
+        links = self._link_map()
         n = 0
         for rec, body in records:
-            lk = rec.get("link_key")
-            if lk:
-                ids = new_links.get(lk) or list(links.get(lk, {}).get("ids", []))
-                if rec["id"] not in ids:
-                    new_links[lk] = [*ids, rec["id"]]
+            if rec.get("link_key"):
+                lh = _link_hash(rec["link_key"])
+                ids = links.get(lh)
+                if ids is None:
+                    links.set(lh, rec["id"])
+                elif rec["id"] not in ids.split(","):
+                    links.set(lh, f"{ids},{rec['id']}")
             key = shard_key(rec["published"])
-            old_key = index.get(rec["id"], {}).get("s")
+            old_key = index.get(rec["id"])
             if old_key is not None and old_key != key:
                 moved.setdefault(old_key, []).append(rec["id"])
                 if body is None:
                     body = self.get_body(rec["id"]) or None
             if old_key != key:
-                new_index.append(Document({"s": key}, doc_id=rec["id"]))
+                index.set(rec["id"], key)
             by_shard.setdefault(key, []).append((rec, body))
             n += 1
         for old_key, item_ids in moved.items():
@@ -408,13 +515,6 @@ class TinyDBStore:
                 self._body_db(key).table("bodies")._update_table(
                     lambda t, bodies=bodies: t.update(bodies)
                 )
-        if new_index:
-            ids = self._ids()
-            ids._update_table(lambda t: t.update({d.doc_id: dict(d) for d in new_index}))
-        if new_links:
-            self._links()._update_table(
-                lambda t: t.update({k: {"ids": v} for k, v in new_links.items()})
-            )
         return n
 
     def _remove_from_shard(self, key: str, item_ids: list[str]) -> None:
@@ -458,30 +558,31 @@ class TinyDBStore:
     def delete_many(self, item_ids: Iterable[str]) -> int:
         """Remove items (and their bodies) from the inbox."""
         by_shard: dict[str, list[str]] = {}
+        link_hashes: set[str] = set()
         for item_id in item_ids:
             key = self.locate(item_id)
             if key is not None:
                 by_shard.setdefault(key, []).append(item_id)
+                rec = self._shard(key).table("items")._read_table().get(item_id)
+                if rec and rec.get("link_key"):
+                    link_hashes.add(_link_hash(rec["link_key"]))
         for key, part in by_shard.items():
             self._remove_from_shard(key, part)
         gone = {i for part in by_shard.values() for i in part}
         if gone:
 
-            def drop(table: dict[Any, Any]) -> None:
-                for i in gone:
-                    table.pop(i, None)
-
-            self._ids()._update_table(drop)
-
-            def unlink(table: dict[Any, Any]) -> None:
-                for k in [k for k, v in table.items() if gone.intersection(v["ids"])]:
-                    left = [i for i in table[k]["ids"] if i not in gone]
+            index = self._id_map()
+            for i in gone:
+                index.pop(i)
+            links = self._link_map()
+            for k in link_hashes:
+                ids = (links.get(k) or "").split(",")
+                if gone.intersection(ids):
+                    left = [i for i in ids if i not in gone]
                     if left:
-                        table[k] = {"ids": left}
+                        links.set(k, ",".join(left))
                     else:
-                        del table[k]
-
-            self._links()._update_table(unlink)
+                        links.pop(k)
         return len(gone)
 
     def iter_items(
