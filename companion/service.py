@@ -328,9 +328,9 @@ class Companion:
 
         A failing source never stops the others (its error is in its result).
         """
-        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+        from concurrent.futures import ThreadPoolExecutor
 
-        from companion.sources.base import RetryLater, SourceContext, make_source
+        from companion.sources.base import SourceContext, close_sources, make_source
 
         specs = (
             [self.find_source(p) for p in dict.fromkeys(prefixes)] if prefixes else self.config.sources
@@ -369,68 +369,81 @@ class Companion:
                 continue
             todo.append(spec)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1))) as pool:
-            started = {pool.submit(run, spec): (spec, self.clock()) for spec in todo}
-            pending: set[Future[Any]] = set(started)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    spec, t0 = started[fut]
-                    state = dict(states.get(spec.id, {}))
-                    health = dict(state.get("health", {}))
-                    result = SyncResult(spec.id, spec.label, "ok")
-                    try:
-                        fetched = fut.result()
-                    except RetryLater as e:
-                        result.status = "skipped"
-                        result.retry_after = iso(e.until)
-                        result.error = e.message
-                        state["retry_until"] = iso(e.until)
-                        health.update(last_error=e.message, last_error_at=iso(now))
-                    except PlnError as e:
-                        result.status = "error"
-                        result.error = e.message
-                        health.update(
-                            last_error=e.message,
-                            last_error_at=iso(now),
-                            failures=int(health.get("failures", 0)) + 1,
-                        )
-                    except Exception as e:  # a bug in one source must not stop the others
-                        result.status = "error"
-                        result.error = f"internal error: {type(e).__name__}: {e}"
-                        health.update(
-                            last_error=result.error,
-                            last_error_at=iso(now),
-                            failures=int(health.get("failures", 0)) + 1,
-                        )
-                    else:
-                        result.notes.extend(fetched.notes)
-                        state.pop("retry_until", None)
-                        if fetched.retired:
-                            result.status = "retired"
-                            health.update(retired=True, last_error="gone (410): no longer fetched",
-                                          last_error_at=iso(now))
-                        elif fetched.not_modified:
-                            result.status = "not_modified"
-                        if fetched.new_url and spec.kind == "feed":
-                            self.config.update_source(spec.id, url=fetched.new_url)
-                            result.notes.append(f"moved permanently to {fetched.new_url}")
-                        result.new, result.updated = self._store_items(spec.id, fetched.items, now)
-                        health.update(last_success=iso(now), failures=0)
-                        health["items"] = int(health.get("items", 0)) + result.new
-                        state["source"] = dict(fetched.state)
-                    state["health"] = health
-                    self.store.put_state(spec.id, state)
-                    result.seconds = (self.clock() - t0).total_seconds()
-                    results.append(result)
-                    if progress:
-                        progress(result)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1))) as pool:
+                self._collect(pool, todo, run, states, results, now, progress)
+        finally:
+            close_sources()
         if settings.retention_days > 0:
             self.prune(timedelta(days=settings.retention_days), now)
         self.store.flush()
         order = {s.id: i for i, s in enumerate(specs)}
         results.sort(key=lambda r: order.get(r.source, 0))
         return results
+
+    def _collect(self, pool: Any, todo: list[SourceSpec], run: Callable[[SourceSpec], Any],
+                 states: dict[str, dict[str, Any]], results: list[SyncResult], now: datetime,
+                 progress: ProgressFn | None) -> None:
+        """Submit every fetch and store each result in this thread as it completes."""
+        from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+        from companion.sources.base import RetryLater
+
+        started = {pool.submit(run, spec): (spec, self.clock()) for spec in todo}
+        pending: set[Future[Any]] = set(started)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                spec, t0 = started[fut]
+                state = dict(states.get(spec.id, {}))
+                health = dict(state.get("health", {}))
+                result = SyncResult(spec.id, spec.label, "ok")
+                try:
+                    fetched = fut.result()
+                except RetryLater as e:
+                    result.status = "skipped"
+                    result.retry_after = iso(e.until)
+                    result.error = e.message
+                    state["retry_until"] = iso(e.until)
+                    health.update(last_error=e.message, last_error_at=iso(now))
+                except PlnError as e:
+                    result.status = "error"
+                    result.error = e.message
+                    health.update(
+                        last_error=e.message,
+                        last_error_at=iso(now),
+                        failures=int(health.get("failures", 0)) + 1,
+                    )
+                except Exception as e:  # a bug in one source must not stop the others
+                    result.status = "error"
+                    result.error = f"internal error: {type(e).__name__}: {e}"
+                    health.update(
+                        last_error=result.error,
+                        last_error_at=iso(now),
+                        failures=int(health.get("failures", 0)) + 1,
+                    )
+                else:
+                    result.notes.extend(fetched.notes)
+                    state.pop("retry_until", None)
+                    if fetched.retired:
+                        result.status = "retired"
+                        health.update(retired=True, last_error="gone (410): no longer fetched",
+                                      last_error_at=iso(now))
+                    elif fetched.not_modified:
+                        result.status = "not_modified"
+                    if fetched.new_url and spec.kind == "feed":
+                        self.config.update_source(spec.id, url=fetched.new_url)
+                        result.notes.append(f"moved permanently to {fetched.new_url}")
+                    result.new, result.updated = self._store_items(spec.id, fetched.items, now)
+                    health.update(last_success=iso(now), failures=0)
+                    health["items"] = int(health.get("items", 0)) + result.new
+                    state["source"] = dict(fetched.state)
+                state["health"] = health
+                self.store.put_state(spec.id, state)
+                result.seconds = (self.clock() - t0).total_seconds()
+                results.append(result)
+                if progress:
+                    progress(result)
 
     def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime) -> tuple[int, int]:
         """Merge fetched items into the inbox; returns (new, updated)."""

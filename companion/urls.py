@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track who clicked; never part of what a page is.
@@ -15,6 +16,7 @@ _TRACKING = {
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@lru_cache(maxsize=8192)  # a sync canonicalizes each link twice (parse, then the story join)
 def canonical_url(url: str | None) -> str | None:
     """A stable form of an http(s) URL: lower-case scheme and host, no default port, no
     fragment, no tracking parameters, no trailing slash (except the root), and
@@ -35,22 +37,31 @@ def canonical_url(url: str | None) -> str | None:
     except UnicodeError:
         pass
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
+    path = parts.path
+    if "%" in path or not path.isascii() or " " in path:
+        path = quote(unquote(path), safe="/:@!$&'()*+,;=-._~%")
+    path = path or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
-    ]
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    query = ""
+    if parts.query:
+        query = urlencode([
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
+        ])
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
-def link_key(url: str | None) -> str | None:
+def link_key(url: str | None, *, canonical: bool = False) -> str | None:
     """The join key of a link: its canonical form without scheme and a leading ``www.``
-    (http/https and www/no-www variants of a page are the same story)."""
-    c = canonical_url(url)
-    if c is None:
+    (http/https and www/no-www variants of a page are the same story).
+
+    ``canonical=True`` says ``url`` is already a ``canonical_url`` result (sources store
+    links that way), which saves canonicalizing it twice per entry during a sync.
+    """
+    c = url if canonical else canonical_url(url)
+    if not c or "://" not in c:
         return None
     rest = c.split("://", 1)[1]
     return rest[4:] if rest.startswith("www.") else rest

@@ -73,6 +73,17 @@ REGISTRY: dict[str, str] = {
 }
 
 
+def close_sources() -> None:
+    """Release what source modules keep between fetches (e.g. feed parse processes)."""
+    import sys
+
+    for target in set(REGISTRY.values()):
+        module = sys.modules.get(target.partition(":")[0])
+        closer = getattr(module, "close", None)
+        if callable(closer):
+            closer()
+
+
 def make_source(spec: SourceSpec, ctx: SourceContext) -> Source:
     """Instantiate the Source class registered for ``spec.kind``."""
     target = REGISTRY.get(spec.kind)

@@ -58,6 +58,55 @@ _DEFAULT_RETRY_AFTER = timedelta(hours=1)  # 429 without Retry-After
 
 _local = threading.local()
 
+# Parsing is CPU-bound Python (feedparser/lxml, sanitizing, text rendering): in threads it
+# holds the GIL that the main thread needs to store items. With more than one core, entries
+# are parsed in worker processes (forkserver: never fork()s the threaded parent), started
+# on the first body that needs parsing, so a sync where every feed answers 304 never pays.
+_POOL: Any = None
+_POOL_LOCK = threading.Lock()
+_POOL_MIN_BYTES = 16_384  # a small body parses faster than it travels to another process
+
+
+def _parse_pool() -> Any:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            import os
+
+            n = min(os.cpu_count() or 1, 4)
+            if n < 2 or os.environ.get("PLN_PARSE_PROCESSES") == "0":
+                _POOL = False
+            else:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                mp = multiprocessing.get_context("forkserver")
+                mp.set_forkserver_preload(["companion.sources.feed_parse"])
+                _POOL = ProcessPoolExecutor(max_workers=n, mp_context=mp)
+        return _POOL or None
+
+
+def close() -> None:
+    """Stop the parse processes (called when a sync is over)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL:
+            _POOL.shutdown(wait=True, cancel_futures=True)
+        _POOL = None
+
+
+def _parse(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
+           known: frozenset[str]) -> ParsedFeed:
+    pool = _parse_pool() if len(body) >= _POOL_MIN_BYTES else None
+    if pool is None:
+        return parse_feed(body, headers, url, source_id, known)
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pool.submit(parse_feed, body, dict(headers), url, source_id, known).result()  # type: ignore[no-any-return]
+    except BrokenProcessPool:  # a worker died (out of memory, killed): parse here instead
+        return parse_feed(body, headers, url, source_id, known)
+
 
 def _session() -> requests.Session:
     """One session per worker thread: keep-alive connections are reused across feeds."""
@@ -249,7 +298,7 @@ class FeedSource:
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         known = frozenset(state.get("seen", ())) if same else frozenset()
-        parsed = parse_feed(resp.body, resp.headers, resp.url, self.spec.id, known)
+        parsed = _parse(resp.body, resp.headers, resp.url, self.spec.id, known)
         new_state["body_hash"] = digest
         new_state["seen"] = list(parsed.fingerprints)
         return FetchResult(
