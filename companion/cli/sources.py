@@ -40,6 +40,8 @@ def add(
     c = _companion()
     with c.writing("pln source add"):
         s = c.add_source(spec, name=name, topics=topic, account=account)
+    for n in s.extra.get("notes", []):
+        note(clean(n))
     out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
 
 

@@ -91,7 +91,12 @@ def _external_link(status: Mapping[str, Any], raw_html: str) -> str | None:
     """
     card = status.get("card")
     if card and card.get("url"):
-        c = canonical_url(_str(card.get("url")))
+        url = _str(card.get("url"))
+        if "&amp;" in url:  # some servers send the card URL HTML-escaped
+            import html
+
+            url = html.unescape(url)
+        c = canonical_url(url)
         if c:
             return c
     skip = {_str(m.get("url")) for m in status.get("mentions") or []}
