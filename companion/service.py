@@ -493,7 +493,8 @@ class Companion:
     # ----- inbox ----------------------------------------------------------------------------
 
     def list_items(self, flt: ItemFilter) -> list[dict[str, Any]]:
-        """Items matching every filter, newest first."""
+        """Items matching every filter, newest first: light records (``full_items`` adds
+        their text and media)."""
         source_ids: set[str] | None = None
         if flt.source:
             source_ids = {self.find_source(flt.source).id}
@@ -537,6 +538,10 @@ class Companion:
             if flt.limit is not None and len(out) >= flt.limit:
                 break
         return out
+
+    def full_items(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Full records (with text and media) for light records from ``list_items``."""
+        return [self.store.get(r["id"]) or r for r in recs]
 
     def item_by_key(self, key: str) -> dict[str, Any] | None:
         """The stored item with this identity (e.g. a status uri), if any."""

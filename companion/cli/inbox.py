@@ -85,7 +85,7 @@ def inbox(
         return
     items = c.list_items(flt)
     if json:
-        print_json([item_json(r) for r in items])
+        print_json([item_json(r) for r in c.full_items(items)])
         return
     if not items:
         out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
@@ -110,7 +110,7 @@ def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]
         who = author.get("handle") or author.get("name") or ""
     title = r.get("title") or ""
     if not title:
-        title = f"CW: {r['cw']}" if r.get("cw") else (r.get("text") or "").strip().split("\n")[0]
+        title = f"CW: {r['cw']}" if r.get("cw") else (r.get("summary") or r.get("text") or "").strip().split("\n")[0]
     signals = Text()
     if r.get("starred"):
         signals.append("★ ", style="yellow")

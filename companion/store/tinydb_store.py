@@ -124,6 +124,24 @@ def _flush(db: _DB) -> None:
         storage.flush()
 
 
+# Fields kept with the body rather than in the weekly items file: listing, filtering and
+# search never need them, and they are most of a record's size (issue 2: light metadata
+# apart from heavy bodies). `get()` returns them merged back; `iter_items()` does not.
+HEAVY_FIELDS = frozenset(
+    {"text", "media", "mentions", "hash", "first_seen", "updated", "published_guessed"}
+)
+SUMMARY_CHARS = 200
+
+
+def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(light, heavy) parts of a full record; light gets ``summary``, the text's first line."""
+    light = {k: v for k, v in rec.items() if k not in HEAVY_FIELDS}
+    heavy = {k: rec[k] for k in HEAVY_FIELDS if k in rec}
+    text = (rec.get("text") or "").strip()
+    light["summary"] = text.split("\n", 1)[0][:SUMMARY_CHARS]
+    return light, heavy
+
+
 def _link_hash(key: str) -> str:
     """A short fixed-size stand-in for a (long) link key in the index."""
     return idmod.digest(key, 12)
@@ -502,12 +520,15 @@ class TinyDBStore:
         return self._id_map().get(item_id)
 
     def get(self, item_id: str) -> dict[str, Any] | None:
-        """One item's record (a copy), or None."""
+        """One item's full record (light part + heavy fields), a copy; None if unknown."""
         key = self.locate(item_id)
         if key is None:
             return None
         doc = self._shard(key).table("items")._read_table().get(item_id)
-        return dict(doc) if doc is not None else None
+        if doc is None:
+            return None
+        body = self._body_db(key).table("bodies")._read_table().get(item_id) or {}
+        return {**doc, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
 
     def require(self, prefix: str) -> dict[str, Any]:
         """The record for an id prefix; raises NotFoundError."""
@@ -518,7 +539,7 @@ class TinyDBStore:
         return rec
 
     def get_body(self, item_id: str) -> dict[str, Any]:
-        """The heavy part of an item (its sanitized HTML, …); {} if none."""
+        """The heavy part of an item: its sanitized HTML ("html") and HEAVY_FIELDS; {} if none."""
         key = self.locate(item_id)
         if key is None:
             return {}
@@ -554,15 +575,19 @@ class TinyDBStore:
             self._remove_from_shard(old_key, item_ids)
         for key, pairs in by_shard.items():
             self._memory_keys.add(key)
-            items = {rec["id"]: rec for rec, _ in pairs}
+            old_bodies = self._body_db(key).table("bodies")._read_table()
+            items: dict[str, Any] = {}
+            bodies: dict[str, Any] = {}
+            folded: dict[str, Any] = {}
+            for rec, body in pairs:
+                light, heavy = split_record(rec)
+                items[rec["id"]] = light
+                html = (body if body is not None else old_bodies.get(rec["id"]) or {}).get("html", "")
+                bodies[rec["id"]] = {"html": html, **heavy}
+                folded[rec["id"]] = {"q": search_text(rec)}
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
-            folded = {rec["id"]: {"q": search_text(rec)} for rec, _ in pairs}
             self._search_db(key).table("q")._update_table(lambda t, f=folded: t.update(f))
-            bodies = {rec["id"]: body for rec, body in pairs if body is not None}
-            if bodies:
-                self._body_db(key).table("bodies")._update_table(
-                    lambda t, bodies=bodies: t.update(bodies)
-                )
+            self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
         return n
 
     def _remove_from_shard(self, key: str, item_ids: list[str]) -> None:
@@ -641,9 +666,8 @@ class TinyDBStore:
         where: Callable[[dict[str, Any]], bool] | None = None,
         keys: list[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Items newest first, one week at a time, so a limited listing reads few files.
-
-        Records are the stored dicts: treat them as read-only.
+        """Light records (no HEAVY_FIELDS: see ``get``), newest first, one week at a time, so
+        a limited listing reads few files. They are the stored dicts: treat them as read-only.
         """
         since_iso = iso_z(since) if since else None
         until_iso = iso_z(until) if until else None
