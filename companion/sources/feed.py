@@ -8,32 +8,33 @@ has a connect/read timeout, a total time limit and a size cap.
 Parsing: feedparser is the reference for what a feed means. Raw ``FeedParserDict`` objects
 never leave this module (see ``companion.sources.feed_parse``); they become ``ItemData``.
 
-This module imports ``requests`` at import time; it is itself imported only when a sync or
-``pln source add`` needs it (``pln --help`` stays fast: issue 2).
+HTTP is urllib3 used directly (keep-alive pools shared by the worker threads, redirects
+followed here): a warm sync where every feed answers 304 spends its time in requests, and
+urllib3 costs a fraction of ``requests`` per request and at import (no charset_normalizer).
+This module imports urllib3 at import time; it is itself imported only when a sync or
+``pln source add`` needs it (``pln --help`` stays fast: issue 2). The parsing modules are
+imported on the first body that needs parsing, so a sync of 304s never loads them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 
 from companion.errors import FetchError, ParseError, SourceError, UsageError
 from companion.sources.base import FetchResult, RetryLater, SourceContext
-from companion.sources.feed_parse import ParsedFeed, looks_like_html, parse_feed
 
 if TYPE_CHECKING:
     from companion.config import Settings
+    from companion.sources.feed_parse import ParsedFeed
     from companion.specs import SourceSpec
 
 ACCEPT = (
@@ -52,11 +53,13 @@ FEED_TYPES = (
     "application/xml",
 )
 _PERMANENT = (301, 308)
+_REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 10
 _MAX_RETRY_AFTER = timedelta(days=7)  # a server asking for more is ignored beyond this
 _DEFAULT_RETRY_AFTER = timedelta(hours=1)  # 429 without Retry-After
 
-_local = threading.local()
+_MANAGERS: dict[tuple[str, str | None], Any] = {}
+_MANAGERS_LOCK = threading.Lock()
 
 # Parsing is CPU-bound Python (feedparser/lxml, sanitizing, text rendering): in threads it
 # holds the GIL that the main thread needs to store items. With more than one core, entries
@@ -86,17 +89,10 @@ def _parse_pool() -> Any:
         return _POOL or None
 
 
-def close() -> None:
-    """Stop the parse processes (called when a sync is over)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL:
-            _POOL.shutdown(wait=True, cancel_futures=True)
-        _POOL = None
-
-
 def _parse(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
            known: frozenset[str]) -> ParsedFeed:
+    from companion.sources.feed_parse import parse_feed
+
     pool = _parse_pool() if len(body) >= _POOL_MIN_BYTES else None
     if pool is None:
         return parse_feed(body, headers, url, source_id, known)
@@ -108,17 +104,70 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
         return parse_feed(body, headers, url, source_id, known)
 
 
-def _session() -> requests.Session:
-    """One session per worker thread: keep-alive connections are reused across feeds."""
-    s: requests.Session | None = getattr(_local, "session", None)
-    if s is None:
-        s = requests.Session()
-        s.max_redirects = _MAX_REDIRECTS
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
-        s.mount("http://", adapter)
-        s.mount("https://", adapter)
-        _local.session = s
-    return s
+def _env_proxy(scheme: str, host: str) -> str | None:
+    """The proxy for ``scheme://host`` from the environment (``http_proxy``, ``https_proxy``,
+    ``all_proxy``, ``no_proxy``; lower case first, as urllib and requests read them)."""
+    import os
+
+    env = os.environ
+
+    def var(name: str) -> str:
+        return env.get(name) or env.get(name.upper()) or ""
+
+    proxy = var(f"{scheme}_proxy") or var("all_proxy")
+    if not proxy:
+        return None
+    host = host.lower().strip("[]")
+    for entry in var("no_proxy").split(","):
+        entry = entry.strip().lower().lstrip(".")
+        if entry == "*":
+            return None
+        if entry:
+            entry = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+            if host == entry or host.endswith("." + entry.lstrip("*.")):
+                return None
+    return proxy if "://" in proxy else "http://" + proxy
+
+
+def _manager(settings: Settings, scheme: str, host: str) -> Any:
+    """The connection manager for a URL: one per scheme (and proxy), shared by the worker
+    threads, so keep-alive connections to a host are reused across its feeds."""
+    proxy = _env_proxy(scheme, host)
+    key = (scheme, proxy)
+    pm = _MANAGERS.get(key)
+    if pm is not None:
+        return pm
+    with _MANAGERS_LOCK:
+        pm = _MANAGERS.get(key)
+        if pm is None:
+            size = max(1, int(settings.workers))
+            kw: dict[str, Any] = {"num_pools": max(16, 2 * size), "maxsize": size,
+                                  "retries": False}
+            if scheme == "https":  # the CA bundle requests used (import only for https)
+                import certifi
+
+                kw["ca_certs"] = certifi.where()
+            if proxy is None:
+                pm = urllib3.PoolManager(**kw)
+            elif proxy.startswith(("http://", "https://")):
+                pm = urllib3.ProxyManager(proxy, **kw)
+            else:
+                raise FetchError(f"unsupported proxy {proxy!r} (only http:// and https:// proxies)")
+            _MANAGERS[key] = pm
+        return pm
+
+
+def close() -> None:
+    """Stop the parse processes and close kept-alive connections (a sync is over)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL:
+            _POOL.shutdown(wait=True, cancel_futures=True)
+        _POOL = None
+    with _MANAGERS_LOCK:
+        for pm in _MANAGERS.values():
+            pm.clear()
+        _MANAGERS.clear()
 
 
 @dataclass(frozen=True)
@@ -137,23 +186,52 @@ def _mb(n: int) -> str:
 
 
 def _reason(e: BaseException) -> str:
-    """A short reason for a requests/urllib3 exception (no stack of wrappers)."""
+    """A short reason for a urllib3/socket exception (no stack of wrappers)."""
     text = str(e)
     for marker in ("Failed to resolve", "Name or service not known", "nodename nor servname"):
         if marker in text:
             return "host name not found (DNS)"
     if "Connection refused" in text:
         return "connection refused"
-    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(e, requests.exceptions.SSLError):
+    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(e, urllib3.exceptions.SSLError):
         return "TLS certificate problem"
-    # requests nests urllib3 errors: keep the innermost message, one line.
-    inner = e
-    while inner.args and isinstance(inner.args[0], BaseException):
-        inner = inner.args[0]
+    # urllib3 wraps socket/http.client errors: ProtocolError("Connection aborted.", inner).
+    inner: BaseException = e
+    while True:
+        nested = [a for a in inner.args if isinstance(a, BaseException)]
+        if not nested:
+            break
+        inner = nested[-1]
     msg = str(getattr(inner, "reason", None) or inner).splitlines()[0] if str(inner) else ""
     if ": " in msg and msg.startswith("<"):
         msg = msg.split(": ", 1)[1]
-    return msg[:200] or type(e).__name__
+    return msg[:200] or type(inner).__name__
+
+
+def _discard(resp: Any) -> None:
+    """Done with a response whose body is not wanted: keep the connection alive when what is
+    left is small and known, else close it (an endless error page must not be read)."""
+    left = resp.length_remaining
+    if left is not None and left <= 65536 and not resp.chunked:
+        resp.drain_conn()
+        resp.release_conn()
+    else:
+        resp.close()
+        resp.release_conn()
+
+
+def _auth(url: str) -> tuple[str, str | None]:
+    """(the URL without ``user:password@``, a Basic Authorization value for it or None)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    from base64 import b64encode
+    from urllib.parse import unquote
+
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    token = b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    return parts._replace(netloc=hostport).geturl(), "Basic " + token
 
 
 def http_get(
@@ -164,7 +242,11 @@ def http_get(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> Response:
-    """GET ``url`` with timeouts, a size cap and a total time limit; raise FetchError."""
+    """GET ``url`` with timeouts, a size cap and a total time limit; raise FetchError.
+
+    Redirects are followed here (at most ``_MAX_REDIRECTS``), so a chain of permanent ones
+    from the start is reported as ``moved_to``.
+    """
     timeout = float(settings.timeout)
     max_bytes = int(settings.max_bytes)
     # A server that trickles bytes never trips the read timeout: cap the whole exchange too.
@@ -174,50 +256,81 @@ def http_get(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    to = urllib3.Timeout(connect=timeout, read=timeout)
     start = time.monotonic()
-    try:
-        resp = _session().get(
-            url, headers=headers, timeout=(timeout, timeout), stream=True, allow_redirects=True
-        )
-    except requests.Timeout as e:
-        raise FetchError(f"timed out after {timeout:g} s") from e
-    except requests.TooManyRedirects as e:
-        raise FetchError(f"more than {_MAX_REDIRECTS} redirects") from e
-    except requests.exceptions.InvalidURL as e:
-        raise FetchError(f"invalid URL {url!r}") from e
-    except requests.RequestException as e:
-        host = urlsplit(url).netloc
-        raise FetchError(f"cannot fetch from {host}: {_reason(e)}") from e
-    with resp:
-        moved_to = None
-        for i, r in enumerate(resp.history):
-            if r.status_code not in _PERMANENT:
-                break
-            nxt = resp.history[i + 1].url if i + 1 < len(resp.history) else resp.url
+    current, authorization = _auth(url)
+    auth_host = urlsplit(current).hostname
+    moved_to: str | None = None
+    permanent = True  # every hop so far was a permanent redirect
+    for hop in range(_MAX_REDIRECTS + 1):
+        parts = urlsplit(current)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"invalid URL {current!r}")
+        send = headers
+        if authorization and parts.hostname == auth_host:  # credentials stay with their host
+            send = {**headers, "Authorization": authorization}
+        try:
+            resp = _manager(settings, scheme, parts.hostname).urlopen(
+                "GET", current, headers=send, timeout=to, redirect=False, retries=False,
+                preload_content=False, decode_content=True,
+            )
+        except urllib3.exceptions.NewConnectionError as e:  # before TimeoutError: a subclass
+            raise FetchError(f"cannot fetch from {parts.netloc}: {_reason(e)}") from e
+        except urllib3.exceptions.TimeoutError as e:
+            raise FetchError(f"timed out after {timeout:g} s") from e
+        except urllib3.exceptions.LocationValueError as e:
+            raise FetchError(f"invalid URL {current!r}") from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise FetchError(f"cannot fetch from {parts.netloc}: {_reason(e)}") from e
+        location = resp.headers.get("Location") if resp.status in _REDIRECTS else None
+        if not location:
+            break
+        _discard(resp)
+        if hop == _MAX_REDIRECTS:
+            raise FetchError(f"more than {_MAX_REDIRECTS} redirects")
+        try:  # http.client decodes header bytes as latin-1; servers send UTF-8 (as requests)
+            location = location.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
+        nxt = urljoin(current, location.strip())
+        if permanent and resp.status in _PERMANENT:
             moved_to = nxt
+        else:
+            permanent = False
+        current = nxt
+    try:
         body = b""
-        if resp.status_code != 304 and resp.status_code < 300:
+        if resp.status != 304 and resp.status < 300:
             length = resp.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > max_bytes:
                 raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
             chunks: list[bytes] = []
             size = 0
             try:
-                for chunk in resp.iter_content(65536):
+                for chunk in resp.stream(65536):
                     size += len(chunk)
                     if size > max_bytes:
                         raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
                     if time.monotonic() - start > total:
                         raise FetchError(f"response took longer than {total:g} s; gave up")
                     chunks.append(chunk)
-            except requests.exceptions.ConnectionError as e:
-                if "timed out" in str(e).lower():
-                    raise FetchError(f"timed out after {timeout:g} s") from e
+            except urllib3.exceptions.TimeoutError as e:
+                raise FetchError(f"timed out after {timeout:g} s") from e
+            except urllib3.exceptions.DecodeError as e:  # e.g. "gzip" that is not gzip
+                what = e.args[0] if e.args and isinstance(e.args[0], str) else _reason(e)
+                raise FetchError(f"bad response body: {what}") from e
+            except (urllib3.exceptions.HTTPError, OSError) as e:  # ProtocolError, IncompleteRead
                 raise FetchError(f"connection broken while reading: {_reason(e)}") from e
-            except requests.RequestException as e:  # ChunkedEncodingError, ContentDecodingError
-                raise FetchError(f"bad response body: {_reason(e)}") from e
             body = b"".join(chunks)
-        return Response(resp.status_code, resp.url, resp.headers, body, moved_to)
+            resp.release_conn()
+        else:
+            _discard(resp)
+    except BaseException:
+        resp.close()
+        resp.release_conn()
+        raise
+    return Response(resp.status, current, resp.headers, body, moved_to)
 
 
 def _retry_after(value: str | None, now: datetime) -> datetime | None:
@@ -294,7 +407,9 @@ class FeedSource:
         if resp.status == 304:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         # A server without validators that sends the same bytes again costs no parsing either.
-        digest = hashlib.blake2b(resp.body, digest_size=16).hexdigest()
+        from hashlib import blake2b
+
+        digest = blake2b(resp.body, digest_size=16).hexdigest()
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         known = frozenset(state.get("seen", ())) if same else frozenset()
@@ -313,29 +428,34 @@ class FeedSource:
 # ----- autodiscovery ----------------------------------------------------------------------------
 
 
-class _AlternateLinks(HTMLParser):
-    """``<link rel="alternate" type="…feed type…" href>`` and ``<base href>`` of a page."""
+def _alternate_links() -> Any:
+    """A parser for ``<link rel="alternate" type="…feed type…" href>`` and ``<base href>``
+    (html.parser is imported only when a page is searched for feeds)."""
+    from html.parser import HTMLParser
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.links: list[tuple[str, str, str]] = []  # (href, type, title)
+    class _AlternateLinks(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.base: str | None = None
+            self.links: list[tuple[str, str, str]] = []  # (href, type, title)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag == "base" and a.get("href") and self.base is None:
-            self.base = a["href"]
-        elif tag in ("link", "a"):
-            rels = a.get("rel", "").lower().split()
-            typ = a.get("type", "").lower().split(";")[0].strip()
-            if "alternate" in rels and typ in FEED_TYPES and a.get("href"):
-                self.links.append((a["href"].strip(), typ, a.get("title", "").strip()))
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k.lower(): (v or "") for k, v in attrs}
+            if tag == "base" and a.get("href") and self.base is None:
+                self.base = a["href"]
+            elif tag in ("link", "a"):
+                rels = a.get("rel", "").lower().split()
+                typ = a.get("type", "").lower().split(";")[0].strip()
+                if "alternate" in rels and typ in FEED_TYPES and a.get("href"):
+                    self.links.append((a["href"].strip(), typ, a.get("title", "").strip()))
+
+    return _AlternateLinks()
 
 
 def find_feed_links(html: bytes | str, page_url: str) -> list[tuple[str, str]]:
     """The feeds a page names with ``<link rel="alternate">``: [(absolute url, title)]."""
     text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
-    p = _AlternateLinks()
+    p = _alternate_links()
     try:
         p.feed(text)
         p.close()
@@ -375,6 +495,8 @@ def discover(url: str, settings: Settings, user_agent: str) -> tuple[str, str | 
 
     Raises UsageError when the URL cannot be fetched or is neither a feed nor names one.
     """
+    from companion.sources.feed_parse import looks_like_html, parse_feed
+
     resp = _fetch_for_add(url, settings, user_agent)
     notes: list[str] = []
     feed_url = resp.moved_to or url
