@@ -279,7 +279,7 @@ def http_get(
             raise FetchError(f"cannot fetch from {parts.netloc}: {_reason(e)}") from e
         except urllib3.exceptions.TimeoutError as e:
             raise FetchError(f"timed out after {timeout:g} s") from e
-        except urllib3.exceptions.LocationValueError as e:
+        except (urllib3.exceptions.LocationValueError, ValueError) as e:  # control characters, …
             raise FetchError(f"invalid URL {current!r}") from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise FetchError(f"cannot fetch from {parts.netloc}: {_reason(e)}") from e
