@@ -189,3 +189,33 @@ def test_non_ascii_redirect_target(feed_server: FeedServer) -> None:
     feed_server.route("/old", status=301, headers={"Location": raw})
     resp = get(feed_server.url("/old"))
     assert resp.status == 200 and resp.moved_to == feed_server.url("/café.xml")
+
+
+def test_warm_feed_sync_imports_only_what_it_needs(
+    feed_server: FeedServer, pln_home: Path, cli: Any
+) -> None:
+    """A sync where every feed answers 304 loads neither Mastodon's stack (requests and
+    charset_normalizer with it) nor any parser."""
+    import os
+    import subprocess
+    import sys
+
+    url = feed_server.route("/feed.xml", body=FEED, etag='"v1"')
+    follow(pln_home, url)
+    assert sync(cli)[url]["new"] == 2
+    code = (
+        "import sys; sys.argv = ['pln', 'sync']\n"
+        "from companion.cli.app import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('mastodon', 'requests', 'charset_normalizer', 'feedparser',"
+        " 'lxml', 'nh3', 'inscriptis', 'companion.sources.feed_parse', 'companion.sources.mastodon')"
+        " if m in sys.modules)\n"
+        "print('HEAVY', heavy, 'urllib3' in sys.modules, file=sys.stderr)\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ), capture_output=True,
+                       check=False,
+                       text=True, cwd=repo)
+    assert "0 ok, 1 not modified, 0 errors; 0 new" in r.stderr, r.stderr
+    assert "HEAVY [] True" in r.stderr, r.stderr
+    assert feed_server.requests[-1][2]["If-None-Match"] == '"v1"'
