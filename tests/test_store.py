@@ -58,7 +58,10 @@ def test_items_round_trip_newest_first(tmp_path: Path, on_disk: bool) -> None:
     # listing reads light records; get() adds the heavy fields back
     assert "text" not in got[3] and got[3]["summary"] == "Body 3"
     full = store.get(recs[3]["id"])
-    assert full == {**recs[3], "summary": "Body 3"}
+    assert full is not None and full["text"] == "Body 3" and full["summary"] == "Body 3"
+    # empty and false fields are not stored; everything else comes back as it went in
+    assert {k: v for k, v in recs[3].items() if v not in (None, "", [], {}, False)} == {
+        k: v for k, v in full.items() if k != "summary" and v not in (None, "", [], {}, False)}
     assert store.resolve(recs[3]["id"][:5]) == recs[3]["id"]
     since = NOW - timedelta(days=10)
     assert all(r["published"] >= "2026-11-18" for r in store.iter_items(since=since))
@@ -255,3 +258,15 @@ def test_sigkill_during_writes_never_corrupts_the_store(tmp_path: Path) -> None:
         for item_id in store.item_ids():
             assert store.get(item_id) is not None  # index points at real records
         committed = count
+
+
+def test_search_blob_matches_text_not_ids() -> None:
+    from companion.store.tinydb_store import _blob_search
+
+    blob = "abcd1234 fractions with paper strips\nfrac0000 number talks\nzzzz9999 paper fractions\n"
+    assert _blob_search(blob, ["fractions"]) == {"abcd1234", "zzzz9999"}
+    assert _blob_search(blob, ["paper", "fractions"]) == {"abcd1234", "zzzz9999"}
+    assert _blob_search(blob, ["frac", "talks"]) == set()  # "frac" only in the id there
+    assert _blob_search(blob, ["strips", "with"]) == {"abcd1234"}
+    assert _blob_search(blob, ["nothing"]) == set()
+    assert _blob_search("", ["x"]) == set()

@@ -5,7 +5,8 @@ This is the only module that imports tinydb. Layout under the data directory::
     inbox/index.json            schema version + item id -> shard
     inbox/items-2026-W47.json   light records of the items published that ISO week
     inbox/bodies-2026-W47.json  their sanitized HTML bodies (read only by `show` / export)
-    inbox/search-2026-W47.json  their folded text (title, text, author) for --search
+    inbox/search-2026-W47.json  their folded text (title, text, author) for --search, as one
+                                string of "id text" lines
     state.json                  per-source sync state (ETag, cursor, health)
     journal.json                reflections — never written by inbox operations
 
@@ -18,6 +19,7 @@ touched. Every file is written atomically (temp + fsync + rename), once per comm
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +60,10 @@ class OrjsonStorage(Storage):
             raise StorageError(f"cannot read {self.path}: {e.strerror}") from e
         if not raw.strip():
             return None
+        # JSON makes no reference cycles, but its 100k fresh dicts trigger the cyclic GC over
+        # and over: pausing it halves the load time of a week (issue 5: search ≤ 1 s).
+        paused = gc.isenabled()
+        gc.disable()
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
@@ -65,6 +71,9 @@ class OrjsonStorage(Storage):
                 f"database file {self.path} is corrupt ({e}); move it aside to start that part "
                 "afresh, or restore it from a backup"
             ) from e
+        finally:
+            if paused:
+                gc.enable()
         if not isinstance(data, dict):
             raise StorageError(f"database file {self.path} is corrupt (not a JSON object)")
         return data
@@ -133,12 +142,22 @@ HEAVY_FIELDS = frozenset(
 SUMMARY_CHARS = 200
 
 
+_EMPTY: tuple[Any, ...] = (None, "", [], {}, False)
+_REQUIRED = frozenset({"id", "kind", "sources", "published"})
+
+
 def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(light, heavy) parts of a full record; light gets ``summary``, the text's first line."""
-    light = {k: v for k, v in rec.items() if k not in HEAVY_FIELDS}
+    """(light, heavy) parts of a full record; light gets ``summary``, the text's first line.
+
+    Empty and false values are left out of the light part (a fifth of its size and parse
+    time): readers use ``rec.get(field)`` for everything but id, kind, sources, published.
+    """
+    light = {k: v for k, v in rec.items()
+             if k not in HEAVY_FIELDS and (k in _REQUIRED or v not in _EMPTY)}
     heavy = {k: rec[k] for k in HEAVY_FIELDS if k in rec}
-    text = (rec.get("text") or "").strip()
-    light["summary"] = text.split("\n", 1)[0][:SUMMARY_CHARS]
+    summary = (rec.get("text") or "").strip().split("\n", 1)[0][:SUMMARY_CHARS]
+    if summary:
+        light["summary"] = summary
     return light, heavy
 
 
@@ -335,6 +354,45 @@ class BucketMap:
 
         self.table._update_table(update)
         self._dirty.clear()
+
+
+def _blob_lines(db: _DB) -> dict[str, str]:
+    """A week's search text as {id: folded text} (parsed from its one-string form)."""
+    doc = db.table("q")._read_table().get("all")
+    if not doc or not doc.get("v"):
+        return {}
+    return dict(line.split(" ", 1) for line in doc["v"].split("\n") if line)
+
+
+def _blob_update(db: _DB, fn: Callable[[dict[str, str]], None]) -> None:
+    """Change a week's search text: parse, apply ``fn``, store back as one string."""
+    lines = _blob_lines(db)
+    fn(lines)
+    blob = "".join(f"{i} {q}\n" for i, q in lines.items())
+    db.table("q")._update_table(lambda t: t.__setitem__("all", {"v": blob}))
+
+
+def _blob_search(blob: str, words: list[str]) -> set[str]:
+    """Ids of the lines ("id folded-text") of ``blob`` that contain every word.
+
+    The week's text is one string, so JSON parsing is trivial and the first word is found
+    with str.find at C speed; the other words are checked only on lines that matched.
+    """
+    hits: set[str] = set()
+    first, rest = words[0], words[1:]
+    pos = blob.find(first)
+    while pos != -1:
+        start = blob.rfind("\n", 0, pos) + 1
+        end = blob.find("\n", pos)
+        if end == -1:
+            end = len(blob)
+        line = blob[start:end]
+        sep = line.find(" ")
+        text = line[sep + 1:]
+        if first in text and all(w in text for w in rest):  # (the match may be in the id)
+            hits.add(line[:sep])
+        pos = blob.find(first, end)
+    return hits
 
 
 class TinyDBStore:
@@ -584,9 +642,9 @@ class TinyDBStore:
                 items[rec["id"]] = light
                 html = (body if body is not None else old_bodies.get(rec["id"]) or {}).get("html", "")
                 bodies[rec["id"]] = {"html": html, **heavy}
-                folded[rec["id"]] = {"q": search_text(rec)}
+                folded[rec["id"]] = " ".join(search_text(rec).split())
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
-            self._search_db(key).table("q")._update_table(lambda t, f=folded: t.update(f))
+            _blob_update(self._search_db(key), lambda t, f=folded: t.update(f))
             self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
         return n
 
@@ -599,7 +657,7 @@ class TinyDBStore:
 
         self._shard(key).table("items")._update_table(drop)
         self._body_db(key).table("bodies")._update_table(drop)
-        self._search_db(key).table("q")._update_table(drop)
+        _blob_update(self._search_db(key), drop)
         self._removed_from.add(key)
 
     def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
@@ -703,8 +761,8 @@ class TinyDBStore:
         for key in self.shard_keys():
             if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
                 break
-            table = self._search_db(key).table("q")._read_table()
-            hits = {i for i, d in table.items() if all(w in d["q"] for w in words)}
+            doc = self._search_db(key).table("q")._read_table().get("all")
+            hits = _blob_search(doc["v"], words) if doc and words else set()
             if self.inbox_dir is not None and not _is_dirty(self._search[key]):
                 self._search.pop(key, None)
             if hits:
