@@ -582,11 +582,15 @@ class Companion:
         if not self.settings.mark_shares_read:
             return {}
         out: dict[str, dict[str, Any]] = {}
-        for i in ids:
-            rec = self.store.get(i)
+        for n, i in enumerate(sorted(ids, key=lambda i: self.store.locate(i) or "")):
+            if n % 200 == 199:
+                self.store.release_clean()  # `read --all` over many weeks: stay small
+            rec = self.store.get_light(i)
             if rec is None or rec["kind"] != "feed" or not rec.get("link_key"):
                 continue
             for j in self.store.link_ids(rec["link_key"]):
+                if j == i:
+                    continue
                 st = self.store.get(j)
                 if st and st.get("story") == i and not st.get("read") and is_plain_share(st):
                     out[j] = {"read": True}

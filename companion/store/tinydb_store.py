@@ -588,6 +588,22 @@ class TinyDBStore:
         body = self._body_db(key).table("bodies")._read_table().get(item_id) or {}
         return {**doc, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
 
+    def release_clean(self) -> None:
+        """Forget cached weeks that have no unsaved changes (keeps memory flat in loops
+        over the whole inbox; they are read again if needed)."""
+        if self.inbox_dir is None:
+            return
+        for cache in (self._shards, self._bodies, self._search):
+            for key in [k for k, db in cache.items() if not _is_dirty(db)]:
+                del cache[key]
+
+    def get_light(self, item_id: str) -> dict[str, Any] | None:
+        """One item's light record (no HEAVY_FIELDS), read-only; None if unknown."""
+        key = self.locate(item_id)
+        if key is None:
+            return None
+        return self._shard(key).table("items")._read_table().get(item_id)  # type: ignore[no-any-return]
+
     def require(self, prefix: str) -> dict[str, Any]:
         """The record for an id prefix; raises NotFoundError."""
         item_id = self.resolve(prefix)
@@ -682,8 +698,14 @@ class TinyDBStore:
                 for i, f in todo.items():
                     table[i] = {**table[i], **f}
 
-            self._shard(key).table("items")._update_table(apply)
+            db = self._shard(key)
+            db.table("items")._update_table(apply)
             n += len(todo)
+            if self.inbox_dir is not None and self._lock is not None and len(by_shard) > 1:
+                # many weeks (read --all): write each as soon as it is done and let it go,
+                # so memory stays at one week instead of the whole inbox
+                _flush(db)
+                del self._shards[key]
         return n
 
     def delete_many(self, item_ids: Iterable[str]) -> int:
