@@ -157,6 +157,8 @@ def test_search_ignores_case_and_accents(cli, home: Companion) -> None:  # type:
     assert found("PAPER strips") == ["Fractions with paper strips"]
     assert found("dana lee fractions") == ["Fractions with paper strips"]  # author + title
     assert found("paper elephants") == []
+    assert cli("inbox", "--search", "paper elephants").stdout == (
+        "no items match (unread only: add --all for read items)\n")
 
 
 def test_read_star_and_plain_shares(cli, home: Companion) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +175,7 @@ def test_read_star_and_plain_shares(cli, home: Companion) -> None:  # type: igno
     assert "no item with id 'zzzz'" in cli("star", story, "zzzz", code=2).stderr
     assert json.loads(cli("inbox", "--starred", "--json").stdout) == []  # nothing changed
     r = cli("star", story, code=0)
-    assert r.stdout.strip() == f"star: {story}"
+    assert r.stdout.strip() == f"starred: {story}"
     starred = json.loads(cli("inbox", "--starred", "--json").stdout)
     assert [s["id"] for s in starred] == [story]
     cli("unstar", story)

@@ -88,7 +88,11 @@ def inbox(
         print_json([item_json(r) for r in c.full_items(items)])
         return
     if not items:
-        out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
+        filtered = any((starred, source, topic, tag, search, since))
+        if filtered:
+            out.print("no items match" + ("" if all_ else " (unread only: add --all for read items)"))
+        else:
+            out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
         return
     from companion.cli.render import grid
 
@@ -249,7 +253,8 @@ def _flag_command(flag: str, value: bool, verb: str):  # type: ignore[no-untyped
         c = _companion()
         with c.writing(f"pln {verb}"):
             ids = c.set_flags(items, **{flag: value})
-        out.print(f"{verb}: {', '.join(ids)}")
+        done = {"unread": "marked unread", "star": "starred", "unstar": "unstarred"}[verb]
+        out.print(f"{done}: {', '.join(ids)}")
 
     what = {"unread": "Mark items unread.", "star": "Star items (prune keeps them).",
             "unstar": "Remove the star from items."}[verb]
@@ -284,7 +289,7 @@ def read(
             out.print(f"marked {n} item(s) read")
         else:
             ids = c.set_flags(items or [], read=True)
-            out.print(f"read: {', '.join(ids)}")
+            out.print(f"marked read: {', '.join(ids)}")
 
 
 def open_(item: str = typer.Argument(..., help="Item id (a unique prefix).")) -> None:
