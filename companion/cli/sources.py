@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from companion.cli.render import age, clean, err, note, out, print_json, safe_text
@@ -49,7 +48,7 @@ def add(
 def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List sources with their health (last success, last error, failures, items)."""
     c = _companion()
-    rows = c.list_sources()
+    rows = rows_in = c.list_sources()
     if json:
         print_json(
             [
@@ -69,11 +68,11 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
     if not rows:
         note(f"no sources yet — add one with `pln source add SPEC` ({c.home.config_file})")
         return
+    from companion.cli.render import grid
+
     now = datetime.now(UTC)
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("id", "kind", "source", "topics", "items", "last ok", "status"):
-        table.add_column(col, no_wrap=col != "source", overflow="fold")
-    for s, h in rows:
+    rows = []
+    for s, h in rows_in:
         if h.get("retired"):
             status = Text("retired (410 Gone)", style="red")
         elif h.get("failures"):
@@ -84,16 +83,17 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
             status = Text("ok", style="green")
         else:
             status = Text("never synced", style="dim")
-        table.add_row(
-            s.id,
-            s.kind,
+        rows.append([
+            Text(s.id, style="bold"),
+            Text(s.kind),
             safe_text(s.label, oneline=True),
-            ", ".join(s.topics),
-            str(h.get("items", 0)),
-            age(h["last_success"], now) if h.get("last_success") else "-",
+            Text(", ".join(s.topics)),
+            Text(str(h.get("items", 0))),
+            Text(age(h["last_success"], now) if h.get("last_success") else "-"),
             status,
-        )
-    out.print(table)
+        ])
+    out.print(grid(rows, flex=6, header=["id", "kind", "source", "topics", "items", "last ok", "status"],
+                   right=frozenset({4}), max_widths={2: 40, 3: 20}), soft_wrap=True)
 
 
 @source_app.command("rm")
