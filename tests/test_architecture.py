@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PKG = Path(__file__).resolve().parents[1] / "companion"
 
 
@@ -37,29 +39,24 @@ def test_only_the_store_imports_tinydb() -> None:
     assert users == ["store/tinydb_store.py"]
 
 
-def test_help_does_not_import_network_libraries(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        # --help pays for nothing but the CLI itself
+        (["--help"], ("mastodon", "feedparser", "requests", "tomlkit", "tinydb", "pydantic",
+                      "listparser", "inscriptis", "nh3", "filelock")),
+        # the listing reads the store, never the network or the editing libraries
+        (["inbox"], ("mastodon", "feedparser", "requests", "tomlkit", "pydantic", "filelock")),
+    ],
+)
+def test_commands_do_not_import_what_they_do_not_need(
+    tmp_path: Path, args: list[str], heavy: tuple[str, ...]
+) -> None:
     code = (
-        "import sys; sys.argv = ['pln', '--help']\n"
+        f"import sys; sys.argv = ['pln', *{args!r}]\n"
         "from companion.cli.app import app\n"
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('mastodon', 'feedparser', 'requests', 'tomlkit', 'tinydb',"
-        " 'pydantic', 'listparser', 'inscriptis', 'nh3') if m in sys.modules)\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-    )
-    env = {**os.environ, "PLN_HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       cwd=PKG.parent)
-    assert "HEAVY []" in r.stderr, r.stderr
-
-
-def test_inbox_does_not_import_network_libraries(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.argv = ['pln', 'inbox']\n"
-        "from companion.cli.app import app\n"
-        "try:\n    app()\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('mastodon', 'feedparser', 'requests', 'tomlkit', 'pydantic')"
-        " if m in sys.modules)\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
+        f"print('HEAVY', sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n"
     )
     env = {**os.environ, "PLN_HOME": str(tmp_path)}
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
