@@ -385,65 +385,62 @@ class Companion:
                  states: dict[str, dict[str, Any]], results: list[SyncResult], now: datetime,
                  progress: ProgressFn | None) -> None:
         """Submit every fetch and store each result in this thread as it completes."""
-        from concurrent.futures import FIRST_COMPLETED, Future, wait
+        from concurrent.futures import as_completed
 
         from companion.sources.base import RetryLater
 
         started = {pool.submit(run, spec): (spec, self.clock()) for spec in todo}
-        pending: set[Future[Any]] = set(started)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                spec, t0 = started[fut]
-                state = dict(states.get(spec.id, {}))
-                health = dict(state.get("health", {}))
-                result = SyncResult(spec.id, spec.label, "ok")
-                try:
-                    fetched = fut.result()
-                except RetryLater as e:
-                    result.status = "skipped"
-                    result.retry_after = iso(e.until)
-                    result.error = e.message
-                    state["retry_until"] = iso(e.until)
-                    health.update(last_error=e.message, last_error_at=iso(now))
-                except PlnError as e:
-                    result.status = "error"
-                    result.error = e.message
-                    health.update(
-                        last_error=e.message,
-                        last_error_at=iso(now),
-                        failures=int(health.get("failures", 0)) + 1,
-                    )
-                except Exception as e:  # a bug in one source must not stop the others
-                    result.status = "error"
-                    result.error = f"internal error: {type(e).__name__}: {e}"
-                    health.update(
-                        last_error=result.error,
-                        last_error_at=iso(now),
-                        failures=int(health.get("failures", 0)) + 1,
-                    )
-                else:
-                    result.notes.extend(fetched.notes)
-                    state.pop("retry_until", None)
-                    if fetched.retired:
-                        result.status = "retired"
-                        health.update(retired=True, last_error="gone (410): no longer fetched",
-                                      last_error_at=iso(now))
-                    elif fetched.not_modified:
-                        result.status = "not_modified"
-                    if fetched.new_url and spec.kind == "feed":
-                        self.config.update_source(spec.id, url=fetched.new_url)
-                        result.notes.append(f"moved permanently to {fetched.new_url}")
-                    result.new, result.updated = self._store_items(spec.id, fetched.items, now)
-                    health.update(last_success=iso(now), failures=0)
-                    health["items"] = int(health.get("items", 0)) + result.new
-                    state["source"] = dict(fetched.state)
-                state["health"] = health
-                self.store.put_state(spec.id, state)
-                result.seconds = (self.clock() - t0).total_seconds()
-                results.append(result)
-                if progress:
-                    progress(result)
+        for fut in as_completed(started):  # each result stored as soon as it arrives
+            spec, t0 = started[fut]
+            state = dict(states.get(spec.id, {}))
+            health = dict(state.get("health", {}))
+            result = SyncResult(spec.id, spec.label, "ok")
+            try:
+                fetched = fut.result()
+            except RetryLater as e:
+                result.status = "skipped"
+                result.retry_after = iso(e.until)
+                result.error = e.message
+                state["retry_until"] = iso(e.until)
+                health.update(last_error=e.message, last_error_at=iso(now))
+            except PlnError as e:
+                result.status = "error"
+                result.error = e.message
+                health.update(
+                    last_error=e.message,
+                    last_error_at=iso(now),
+                    failures=int(health.get("failures", 0)) + 1,
+                )
+            except Exception as e:  # a bug in one source must not stop the others
+                result.status = "error"
+                result.error = f"internal error: {type(e).__name__}: {e}"
+                health.update(
+                    last_error=result.error,
+                    last_error_at=iso(now),
+                    failures=int(health.get("failures", 0)) + 1,
+                )
+            else:
+                result.notes.extend(fetched.notes)
+                state.pop("retry_until", None)
+                if fetched.retired:
+                    result.status = "retired"
+                    health.update(retired=True, last_error="gone (410): no longer fetched",
+                                  last_error_at=iso(now))
+                elif fetched.not_modified:
+                    result.status = "not_modified"
+                if fetched.new_url and spec.kind == "feed":
+                    self.config.update_source(spec.id, url=fetched.new_url)
+                    result.notes.append(f"moved permanently to {fetched.new_url}")
+                result.new, result.updated = self._store_items(spec.id, fetched.items, now)
+                health.update(last_success=iso(now), failures=0)
+                health["items"] = int(health.get("items", 0)) + result.new
+                state["source"] = dict(fetched.state)
+            state["health"] = health
+            self.store.put_state(spec.id, state)
+            result.seconds = (self.clock() - t0).total_seconds()
+            results.append(result)
+            if progress:
+                progress(result)
 
     def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime) -> tuple[int, int]:
         """Merge fetched items into the inbox; returns (new, updated)."""
@@ -529,11 +526,6 @@ class Companion:
             else self.store.iter_items(since=flt.since, where=where)
         )
         for rec in rows:
-            out.append(rec)
-            if flt.limit is not None and len(out) >= flt.limit:
-                break
-        return out
-        for rec in self.store.iter_items(since=flt.since, where=where):
             out.append(rec)
             if flt.limit is not None and len(out) >= flt.limit:
                 break
@@ -670,7 +662,6 @@ class Companion:
             raise ConfigError(
                 f"no sources in {self.home.config_file}: add one with `pln source add SPEC`"
             )
-
 
     # ----- reflections (issue 6: journal first, then publish) --------------------------------
 

@@ -364,10 +364,8 @@ def _blob_lines(db: _DB) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in doc["v"].split("\n") if line)
 
 
-def _blob_update(db: _DB, fn: Callable[[dict[str, str]], None]) -> None:
-    """Change a week's search text: parse, apply ``fn``, store back as one string."""
-    lines = _blob_lines(db)
-    fn(lines)
+def _blob_write(db: _DB, lines: dict[str, str]) -> None:
+    """Store a week's search text back as one string of "id text" lines."""
     blob = "".join(f"{i} {q}\n" for i, q in lines.items())
     db.table("q")._update_table(lambda t: t.__setitem__("all", {"v": blob}))
 
@@ -407,6 +405,9 @@ class TinyDBStore:
         self._shards: dict[str, _DB] = {}
         self._bodies: dict[str, _DB] = {}
         self._search: dict[str, _DB] = {}
+        # weeks whose search text is being changed: parsed once, written back at flush
+        # (a sync of 200 feeds into one week must not re-split it 200 times)
+        self._search_edits: dict[str, dict[str, str]] = {}
         self._memory_keys: set[str] = set()
         self._index_db: _DB | None = None
         self._id_buckets: BucketMap | None = None
@@ -430,11 +431,14 @@ class TinyDBStore:
         for buckets in (self._id_buckets, self._link_buckets):
             if buckets is not None:
                 buckets.commit()
-        if self.data_dir is not None and any(_is_dirty(db) for db in self._dbs()):
+        if self.data_dir is not None and (self._search_edits or any(_is_dirty(db) for db in self._dbs())):
             if self._lock is None:
                 raise StorageError("internal error: writing without the lock")
         for key in sorted(self._bodies):
             _flush(self._bodies[key])
+        for key, lines in self._search_edits.items():
+            _blob_write(self._search_db(key), lines)
+        self._search_edits.clear()
         for key in sorted(self._search):
             _flush(self._search[key])
         # shards that only gained items first, those that lost some after
@@ -530,6 +534,13 @@ class TinyDBStore:
             db = self._bodies[key] = _open_db(path)
         return db
 
+    def _search_lines(self, key: str) -> dict[str, str]:
+        """A week's search text as {id: text}, for editing (written back by flush)."""
+        lines = self._search_edits.get(key)
+        if lines is None:
+            lines = self._search_edits[key] = _blob_lines(self._search_db(key))
+        return lines
+
     def _search_db(self, key: str) -> _DB:
         db = self._search.get(key)
         if db is None:
@@ -594,7 +605,8 @@ class TinyDBStore:
         if self.inbox_dir is None:
             return
         for cache in (self._shards, self._bodies, self._search):
-            for key in [k for k, db in cache.items() if not _is_dirty(db)]:
+            for key in [k for k, db in cache.items()
+                        if not _is_dirty(db) and k not in self._search_edits]:
                 del cache[key]
 
     def get_light(self, item_id: str) -> dict[str, Any] | None:
@@ -660,7 +672,7 @@ class TinyDBStore:
                 bodies[rec["id"]] = {"html": html, **heavy}
                 folded[rec["id"]] = " ".join(search_text(rec).split())
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
-            _blob_update(self._search_db(key), lambda t, f=folded: t.update(f))
+            self._search_lines(key).update(folded)
             self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
         return n
 
@@ -673,7 +685,7 @@ class TinyDBStore:
 
         self._shard(key).table("items")._update_table(drop)
         self._body_db(key).table("bodies")._update_table(drop)
-        _blob_update(self._search_db(key), drop)
+        drop(self._search_lines(key))
         self._removed_from.add(key)
 
     def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
@@ -783,10 +795,13 @@ class TinyDBStore:
         for key in self.shard_keys():
             if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
                 break
-            doc = self._search_db(key).table("q")._read_table().get("all")
-            hits = _blob_search(doc["v"], words) if doc and words else set()
-            if self.inbox_dir is not None and not _is_dirty(self._search[key]):
-                self._search.pop(key, None)
+            if key in self._search_edits:  # changed in this command, not yet written
+                hits = {i for i, q in self._search_edits[key].items() if all(w in q for w in words)}
+            else:
+                doc = self._search_db(key).table("q")._read_table().get("all")
+                hits = _blob_search(doc["v"], words) if doc and words else set()
+                if self.inbox_dir is not None and not _is_dirty(self._search[key]):
+                    self._search.pop(key, None)
             if hits:
                 yield from self.iter_items(
                     since=since,
