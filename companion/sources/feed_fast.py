@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from companion.models import FEED_ITEM, Author, ItemData, Media
-from companion.urls import canonical_url
+from companion.models import Author, ItemData, Media
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -191,22 +190,11 @@ def _media(kids: dict[str, list[Any]], media: dict[str, Media]) -> None:
 def _item(source_id: str, guid: str, link: str, title: str, body: tuple[str, str],
           published: datetime | None, updated: datetime | None, author: Author,
           tags: list[str], media: dict[str, Media]) -> ItemData:
-    from companion.sources.feed_parse import item_key
+    from companion.sources.feed_parse import feed_item
 
-    return ItemData(
-        key=item_key(guid, link, title, published or updated, source_id),
-        kind=FEED_ITEM,
-        url=link,
-        title=title,
-        author=author,
-        html=body[0],
-        text=body[1],
-        published=published,
-        updated=updated,
-        tags=tuple(dict.fromkeys(t for t in (x.strip() for x in tags) if t)),
-        media=tuple(media.values()),
-        link=canonical_url(link),
-    )
+    return feed_item(source_id, guid=guid, link=link, title=title, author=author, html=body[0],
+                     text=body[1], published=published, updated=updated, tags=tags,
+                     media=media.values())
 
 
 def _rss(root: Any, source_id: str, known: frozenset[str]) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html as htmlmod
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -258,6 +258,29 @@ def item_key(guid: str | None, link: str | None, title: str, date: datetime | No
     return f"{source_id}:h:{h}"
 
 
+def feed_item(
+    source_id: str, *, guid: str | None, link: str, title: str, author: Author, html: str,
+    text: str, published: datetime | None, updated: datetime | None, tags: Iterable[str],
+    media: Iterable[Media],
+) -> ItemData:
+    """The ItemData of one feed entry, whichever parser read it (feedparser, the lxml fast
+    path, JSON Feed): the same key, tags and canonical link rules for all of them."""
+    return ItemData(
+        key=item_key(guid, link, title, published or updated, source_id),
+        kind=FEED_ITEM,
+        url=link,
+        title=title,
+        author=author,
+        html=html,
+        text=text,
+        published=published,
+        updated=updated,
+        tags=tuple(dict.fromkeys(t for t in (x.strip() for x in tags) if t)),
+        media=tuple(media),
+        link=canonical_url(link),
+    )
+
+
 def _fp_item(e: Any, source_id: str, feed_author: Author) -> ItemData:
     link = (e.get("link") or "").strip()
     title = _fp_text(e, "title")
@@ -268,12 +291,7 @@ def _fp_item(e: Any, source_id: str, feed_author: Author) -> ItemData:
     author = _fp_author(e)
     if not author.name and not author.url:
         author = feed_author
-    tags = tuple(
-        dict.fromkeys(
-            t for t in ((tag.get("term") or tag.get("label") or "").strip() for tag in e.get("tags") or [])
-            if t
-        )
-    )
+    tags = [tag.get("term") or tag.get("label") or "" for tag in e.get("tags") or []]
     media: dict[str, Media] = {}
     for enc in e.get("enclosures") or []:
         href = (enc.get("href") or "").strip()
@@ -283,20 +301,9 @@ def _fp_item(e: Any, source_id: str, feed_author: Author) -> ItemData:
         href = (m.get("url") or "").strip()
         if href and href not in media:
             media[href] = Media(url=href, type=m.get("type", "") or m.get("medium", "") or "")
-    return ItemData(
-        key=item_key(e.get("id"), link, title, published or updated, source_id),
-        kind=FEED_ITEM,
-        url=link,
-        title=title,
-        author=author,
-        html=html,
-        text=text,
-        published=published,
-        updated=updated,
-        tags=tags,
-        media=tuple(media.values()),
-        link=canonical_url(link),
-    )
+    return feed_item(source_id, guid=e.get("id"), link=link, title=title, author=author,
+                     html=html, text=text, published=published, updated=updated, tags=tags,
+                     media=media.values())
 
 
 # ----- JSON Feed ------------------------------------------------------------------------------
@@ -364,7 +371,7 @@ def parse_json_feed(body: bytes, url: str, source_id: str) -> ParsedFeed:
         author = _json_author(it)
         if not author.name and not author.url:
             author = feed_author
-        tags = tuple(dict.fromkeys(t.strip() for t in it.get("tags") or [] if isinstance(t, str) and t.strip()))
+        tags = [t for t in it.get("tags") or [] if isinstance(t, str)]
         media: dict[str, Media] = {}
         for att in it.get("attachments") or []:
             if isinstance(att, dict) and _json_str(att.get("url")):
@@ -375,22 +382,9 @@ def parse_json_feed(body: bytes, url: str, source_id: str) -> ParsedFeed:
         if image:
             u = urljoin(base, image)
             media.setdefault(u, Media(url=u))
-        items.append(
-            ItemData(
-                key=item_key(guid, link, title, published or updated, source_id),
-                kind=FEED_ITEM,
-                url=link,
-                title=title,
-                author=author,
-                html=html,
-                text=text,
-                published=published,
-                updated=updated,
-                tags=tags,
-                media=tuple(media.values()),
-                link=canonical_url(link),
-            )
-        )
+        items.append(feed_item(source_id, guid=guid, link=link, title=title, author=author,
+                               html=html, text=text, published=published, updated=updated,
+                               tags=tags, media=media.values()))
     return ParsedFeed(
         title=" ".join(_json_str(doc.get("title")).split()),
         link=_json_str(doc.get("home_page_url")),

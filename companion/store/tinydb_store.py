@@ -520,19 +520,19 @@ class TinyDBStore:
         v = self._link_map().get(_link_hash(key))
         return v.split(",") if v else []
 
-    def _shard(self, key: str) -> _DB:
-        db = self._shards.get(key)
+    def _week_db(self, cache: dict[str, _DB], kind: str, key: str) -> _DB:
+        """The cached TinyDB of one week's ``kind`` file (items, bodies, search)."""
+        db = cache.get(key)
         if db is None:
-            path = self.inbox_dir / f"items-{key}.json" if self.inbox_dir else None
-            db = self._shards[key] = _open_db(path)
+            path = self.inbox_dir / f"{kind}-{key}.json" if self.inbox_dir else None
+            db = cache[key] = _open_db(path)
         return db
 
+    def _shard(self, key: str) -> _DB:
+        return self._week_db(self._shards, "items", key)
+
     def _body_db(self, key: str) -> _DB:
-        db = self._bodies.get(key)
-        if db is None:
-            path = self.inbox_dir / f"bodies-{key}.json" if self.inbox_dir else None
-            db = self._bodies[key] = _open_db(path)
-        return db
+        return self._week_db(self._bodies, "bodies", key)
 
     def _search_lines(self, key: str) -> dict[str, str]:
         """A week's search text as {id: text}, for editing (written back by flush)."""
@@ -542,11 +542,7 @@ class TinyDBStore:
         return lines
 
     def _search_db(self, key: str) -> _DB:
-        db = self._search.get(key)
-        if db is None:
-            path = self.inbox_dir / f"search-{key}.json" if self.inbox_dir else None
-            db = self._search[key] = _open_db(path)
-        return db
+        return self._week_db(self._search, "search", key)
 
     def shard_keys(self) -> list[str]:
         """Every week that has items, newest first."""
