@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from store import compile_bytecode, measure  # noqa: E402
+from store import compile_bytecode, measure
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from store import compile_bytecode  # noqa: E402
+from store import compile_bytecode
 
 
 def timed(cmd: list[str], runs: int = 15) -> tuple[float, float]:

@@ -29,16 +29,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from companion.decide import merge  # noqa: E402
-from companion.models import Author, ItemData, Media  # noqa: E402
-from companion.paths import Home  # noqa: E402
-from companion.service import Companion  # noqa: E402
+from companion.models import Author, ItemData, Media
+from companion.paths import Home
+from companion.service import Companion
 
-WORDS = (
-    "learning students teacher classroom feedback assessment inquiry curriculum design "
-    "reading writing math science history research practice reflection community network "
-    "professional growth équipe élève pédagogie lecture collaboration project portfolio"
-).split()
+WORDS = ["learning", "students", "teacher", "classroom", "feedback", "assessment", "inquiry", "curriculum", "design", "reading", "writing", "math", "science", "history", "research", "practice", "reflection", "community", "network", "professional", "growth", "équipe", "élève", "pédagogie", "lecture", "collaboration", "project", "portfolio"]
 
 
 # the 60 sources the generated items come from (ids s000…s059), so --source works

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import tomllib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from companion.errors import ConfigError, UsageError
 from companion.paths import bundled_config_dir

@@ -64,4 +64,4 @@ def link_key(url: str | None, *, canonical: bool = False) -> str | None:
     if not c or "://" not in c:
         return None
     rest = c.split("://", 1)[1]
-    return rest[4:] if rest.startswith("www.") else rest
+    return rest.removeprefix("www.")

@@ -16,7 +16,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def _examples() -> list[str]:
-    blocks = re.findall(r"```(?:sh|console)\n(.*?)```", README, flags=re.S)
+    blocks = re.findall(r"```(?:sh|console)\n(.*?)```", README, flags=re.DOTALL)
     lines = []
     for block in blocks:
         for line in block.splitlines():

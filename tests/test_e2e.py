@@ -23,8 +23,8 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 
 def test_feed_and_network_join_into_one_story(feed_server: FeedServer, mastodon: Any, cli: Any,
                                                pln_home: Path) -> None:
-    from email.utils import format_datetime
     from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
 
     date = format_datetime(datetime.now(UTC) - timedelta(hours=3), usegmt=True)
     feed = feed_server.route("/feed.xml", body=FEED.format(date=date), etag='"v1"')

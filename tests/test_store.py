@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from companion.decide import merge
-from companion.errors import LockedError, StorageError
+from companion.errors import StorageError
 from companion.models import Author, ItemData
 from companion.store import SCHEMA_VERSION, TinyDBStore
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.text import Text
@@ -60,12 +60,12 @@ def _page(renderable: Any, lines: int) -> None:
 def inbox(
     all_: bool = _ALL,
     starred: bool = _STARRED,
-    source: Optional[str] = _SOURCE,
-    topic: Optional[str] = _TOPIC,
-    tag: Optional[str] = _TAG,
-    search: Optional[str] = _SEARCH,
-    since: Optional[str] = _SINCE,
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="At most N items."),
+    source: str | None = _SOURCE,
+    topic: str | None = _TOPIC,
+    tag: str | None = _TAG,
+    search: str | None = _SEARCH,
+    since: str | None = _SINCE,
+    limit: int | None = typer.Option(None, "--limit", "-n", help="At most N items."),
     links: bool = typer.Option(
         False, "--links", help="What your network is reading: shared links ranked by people."
     ),
@@ -263,13 +263,13 @@ def _flag_command(flag: str, value: bool, verb: str):  # type: ignore[no-untyped
 
 
 def read(
-    items: Optional[list[str]] = typer.Argument(None, help="Item ids (unique prefixes)."),
+    items: list[str] | None = typer.Argument(None, help="Item ids (unique prefixes)."),
     all_: bool = typer.Option(False, "--all", help="Every unread item matching the filters."),
-    source: Optional[str] = _SOURCE,
-    topic: Optional[str] = _TOPIC,
-    tag: Optional[str] = _TAG,
-    search: Optional[str] = _SEARCH,
-    since: Optional[str] = _SINCE,
+    source: str | None = _SOURCE,
+    topic: str | None = _TOPIC,
+    tag: str | None = _TAG,
+    search: str | None = _SEARCH,
+    since: str | None = _SINCE,
 ) -> None:
     """Mark items read: by id, or --all matching the filters. Reading a story also reads
     the statuses that only shared it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -96,7 +96,7 @@ def _render_result(refl: dict[str, Any]) -> None:
 
 
 def post(
-    text: Optional[str] = typer.Argument(
+    text: str | None = typer.Argument(
         None, help="What you learned; '-' reads stdin; nothing opens $EDITOR."
     ),
     on: list[str] = typer.Option([], "--on", help="Cite an inbox item: adds its link and credits its author."),
@@ -104,9 +104,9 @@ def post(
     visibility: str = typer.Option("public", "--visibility", help="public, unlisted, private or direct."),
     cw: str = typer.Option("", "--cw", help="Content warning, on every part."),
     account: list[str] = typer.Option([], "--account", "-A", help="Post with this account (repeat to cross-post)."),
-    reply_to: Optional[str] = typer.Option(None, "--reply-to", help="Reply to a status from the inbox."),
+    reply_to: str | None = typer.Option(None, "--reply-to", help="Reply to a status from the inbox."),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show exactly what would be posted; send and save nothing."),
-    retry: Optional[str] = typer.Option(None, "--retry", help="Finish a pending or failed reflection."),
+    retry: str | None = typer.Option(None, "--retry", help="Finish a pending or failed reflection."),
     json: bool = typer.Option(False, "--json", help="Print the reflection as JSON."),
 ) -> None:
     """Post a reflection: saved in the journal first, split into a thread when long.
@@ -181,8 +181,8 @@ def _when(refl: dict[str, Any]) -> str:
 
 def journal(
     json: bool = typer.Option(False, "--json", help="Print the reflections as JSON."),
-    export: Optional[str] = typer.Option(None, "--export", help="md (a learning log by week), atom or json."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the export to FILE."),
+    export: str | None = typer.Option(None, "--export", help="md (a learning log by week), atom or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the export to FILE."),
 ) -> None:
     """List your reflections, or export the journal.
 

@@ -81,7 +81,7 @@ def grid(rows: list[list[Text]], *, flex: int, header: list[str] | None = None,
     A tenth of the cost of a rich Table for the inbox listing (issue 2 start-up budget):
     column ``flex`` takes whatever width is left; others fit their widest cell.
     """
-    from rich.cells import cell_len, set_cell_size
+    from rich.cells import cell_len
 
     if not rows:
         return Text()

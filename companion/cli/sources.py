@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.text import Text
@@ -28,9 +27,9 @@ def add(
         ..., help="https://… feed or page, @user@host, #tag, #tag@host, home, mentions, "
         "bookmarks, followed-tags or list:NAME"
     ),
-    name: Optional[str] = typer.Option(None, "--name", help="A name to show instead of the spec."),
+    name: str | None = typer.Option(None, "--name", help="A name to show instead of the spec."),
     topic: list[str] = typer.Option([], "--topic", "-t", help="A topic (repeatable)."),
-    account: Optional[str] = typer.Option(None, "--account", help="Logged-in account to use."),
+    account: str | None = typer.Option(None, "--account", help="Logged-in account to use."),
 ) -> None:
     """Follow a source.
 
@@ -124,7 +123,7 @@ def import_(file: Path = typer.Argument(..., help="An OPML file (newsboat, Feedl
 
 @source_app.command("export")
 def export(
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to FILE, not stdout."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to FILE, not stdout."),
 ) -> None:
     """Export sources as OPML (fediverse accounts and tags as their public RSS feeds).
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 from rich.text import Text
@@ -12,7 +11,7 @@ from companion.cli.render import err, note, print_json, safe_text
 
 
 def sync(
-    sources: Optional[list[str]] = typer.Argument(None, help="Only these source ids."),
+    sources: list[str] | None = typer.Argument(None, help="Only these source ids."),
     json: bool = typer.Option(False, "--json", help="One JSON result object per source."),
 ) -> None:
     """Fetch new items from every source (or the given ones) into the inbox.

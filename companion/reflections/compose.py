@@ -45,7 +45,7 @@ def normalize_tags(tags: list[str], text: str = "") -> list[str]:
 
 def _host(url: str) -> str:
     host = urlsplit(url).hostname or ""
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def _handle(handle: str) -> str:

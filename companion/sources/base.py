@@ -18,8 +18,8 @@ from companion.errors import SourceError
 if TYPE_CHECKING:
     from companion.config import Settings
     from companion.credentials import Credentials
-    from companion.specs import SourceSpec
     from companion.models import ItemData
+    from companion.specs import SourceSpec
 
 
 @dataclass(frozen=True)
