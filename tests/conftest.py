@@ -14,7 +14,27 @@ from typer.testing import CliRunner
 from tests.feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+def _shared_dir() -> Path:
+    """../shared beside this checkout (as CI lays it out), else beside the repository this
+    checkout was cloned from (a clean clone in a temp dir), else $PLN_SHARED."""
+    import os
+    import subprocess
+
+    candidates = [REPO.parent / "shared"]
+    try:
+        origin = subprocess.run(["git", "-C", str(REPO), "config", "remote.origin.url"],
+                                capture_output=True, text=True).stdout.strip()
+    except OSError:
+        origin = ""
+    if origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / "shared")
+    if os.environ.get("PLN_SHARED"):
+        candidates.insert(0, Path(os.environ["PLN_SHARED"]))
+    return next((c for c in candidates if (c / "corpus").is_dir()), candidates[0])
+
+
+SHARED = _shared_dir()
+CORPUS = SHARED / "corpus"
 
 
 @pytest.fixture(autouse=True)
