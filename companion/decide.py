@@ -5,7 +5,6 @@ No network, no database, the clock passed in — tested with plain data (STYLE.m
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from typing import Any
@@ -34,16 +33,7 @@ def item_id(key: str, taken: dict[str, str] | None = None) -> str:
 
 def content_hash(data: ItemData) -> str:
     """A fingerprint of what the source says, to skip writes when nothing changed."""
-    import orjson
-
-    fields = (data.title, data.url, data.html, data.text, data.cw, data.link or "", data.tags,
-              data.media, data.counts, data.boosted_by, data.author,
-              iso(data.published) if data.published else "")
-    try:
-        raw = orjson.dumps(fields)
-    except TypeError:  # e.g. a lone surrogate from a broken feed
-        raw = repr(fields).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+    return data.fingerprint
 
 
 def merge(
@@ -102,7 +92,7 @@ def story_key(data: ItemData) -> str | None:
     """The join key of the story an item is about: a feed entry's own link, a status's
     external link (never the status's own URL)."""
     if data.link:
-        return link_key(data.link)  # canonical already, but sources differ: cheap to redo
+        return link_key(data.link)  # canonical from sources, but not from every caller
     return link_key(data.url) if data.kind == FEED_ITEM else None
 
 

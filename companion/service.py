@@ -323,6 +323,13 @@ class Companion:
 
     # ----- sync -----------------------------------------------------------------------------
 
+    def prepare_sync(self) -> None:
+        """Start what a sync of the configured sources needs (parse processes) before the
+        caller starts threads of its own, such as a progress bar."""
+        from companion.sources.base import prepare_sources
+
+        prepare_sources({s.kind for s in self.config.sources})
+
     def sync(self, prefixes: list[str] | None = None, progress: ProgressFn | None = None) -> list[SyncResult]:
         """Fetch sources concurrently and store what is new; one result per source.
 
@@ -330,7 +337,7 @@ class Companion:
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        from companion.sources.base import SourceContext, close_sources, make_source
+        from companion.sources.base import SourceContext, close_sources, make_source, prepare_sources
 
         specs = (
             [self.find_source(p) for p in dict.fromkeys(prefixes)] if prefixes else self.config.sources
@@ -370,6 +377,7 @@ class Companion:
             todo.append(spec)
 
         try:
+            prepare_sources({s.kind for s in todo})
             with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1))) as pool:
                 self._collect(pool, todo, run, states, results, now, progress)
         finally:

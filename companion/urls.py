@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -14,6 +15,9 @@ _TRACKING = {
     "fb_action_types", "fb_source", "action_object_map", "action_type_map", "ito", "wt_mc",
 }  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Already canonical but for a trailing slash: lower-case http(s), a lower-case ASCII host, no
+# port, query, fragment or %-escape. Most links are like this; they skip urlsplit (issue 3).
+_PLAIN = re.compile(r"(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?")
 
 
 @lru_cache(maxsize=8192)  # a sync canonicalizes each link twice (parse, then the story join)
@@ -23,6 +27,12 @@ def canonical_url(url: str | None) -> str | None:
     ``%``-escapes normalized. Returns None for anything that is not an http(s) URL."""
     if not url:
         return None
+    plain = _PLAIN.fullmatch(url)
+    if plain is not None:
+        origin, path = plain.groups()
+        if not path or path == "/":
+            return origin + "/"
+        return origin + (path.rstrip("/") or "/")
     try:
         parts = urlsplit(url.strip())
         port = parts.port

@@ -348,3 +348,62 @@ def test_item_keys(feed_server: FeedServer, pln_home: Path, cli: Any) -> None:
     assert sorted(i["title"] for i in items) == ["Local one", "Local one", "Shared"]
     shared = next(i for i in items if i["title"] == "Shared")
     assert len(shared["sources"]) == 2
+
+
+def _pln_process(home: Path, *args: str) -> Any:
+    """`pln ARGS` in a fresh process, as a user runs it (single-threaded when a sync starts)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PLN_HOME": str(home), "PLN_PARSE_PROCESSES": "2"}
+    return subprocess.run([sys.executable, "-m", "companion", *args], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_big_feeds_are_parsed_in_forked_workers(feed_server: FeedServer, pln_home: Path) -> None:
+    """Bodies over the size where parsing moves to worker processes: a fresh `pln sync` forks
+    them before its fetch threads start; items arrive whole, and the lock is free after."""
+    words = " ".join(f"word{i}" for i in range(120))
+    urls = []
+    for f in range(3):
+        items = [(f"big{f}-{i}", f"Post {i} of feed {f} {words[: 20 + i]}") for i in range(40)]
+        body = rss(*items, title=f"Big {f}").replace("&lt;/p&gt;", f" {words}&lt;/p&gt;")
+        assert len(body) > 20_000
+        urls.append(feed_server.route(f"/big{f}.xml", body=body, etag=f'"b{f}"'))
+    follow(pln_home, *urls)
+    first = _pln_process(pln_home, "sync", "--json")
+    assert first.returncode == 0, first.stderr
+    assert sorted(r["new"] for r in json.loads(first.stdout)) == [40, 40, 40]
+    again = _pln_process(pln_home, "sync", "--json")  # the lock was released, workers gone
+    assert again.returncode == 0, again.stderr
+    assert [r["status"] for r in json.loads(again.stdout)] == ["not_modified"] * 3
+    listed = json.loads(_pln_process(pln_home, "inbox", "--all", "--json").stdout)
+    assert len(listed) == 120
+    assert {r["title"] for r in listed} >= {f"Post 39 of feed 2 {words[:59]}"}
+
+
+def test_parse_workers_are_forked_only_from_a_single_threaded_process() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, sys\n"
+        "from companion.sources import feed\n"
+        "if sys.argv[1] == 'threaded':\n"
+        "    threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()\n"
+        "feed.prepare()\n"
+        "print(feed._POOL._mp_context.get_start_method() if feed._POOL else feed._POOL)\n"
+        "print(feed._parse_pool()._mp_context.get_start_method())\n"
+        "feed.close()\n"
+    )
+    env = {**os.environ, "PLN_PARSE_PROCESSES": "2"}  # as on any multi-core machine
+    out = {}
+    for mode in ("single", "threaded"):
+        r = subprocess.run([sys.executable, "-c", code, mode], env=env, capture_output=True,
+                           text=True, timeout=60, check=False)
+        assert r.returncode == 0, r.stderr
+        out[mode] = r.stdout.split()
+    assert out["single"] == ["fork", "fork"]
+    assert out["threaded"] == ["None", "forkserver"]  # fork() beside other threads is unsafe

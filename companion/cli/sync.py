@@ -31,6 +31,7 @@ def sync(
     show_bar = not json and sys.stderr.isatty()
     with c.writing("pln sync"):
         if show_bar:
+            c.prepare_sync()  # before the bar's refresh thread exists
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             with Progress(

@@ -73,6 +73,15 @@ REGISTRY: dict[str, str] = {
 }
 
 
+def prepare_sources(kinds: set[str]) -> None:
+    """Let the modules behind ``kinds`` get ready for a sync (e.g. start parse processes)."""
+    for target in {REGISTRY[k] for k in kinds if k in REGISTRY}:
+        module = importlib.import_module(target.partition(":")[0])
+        ready = getattr(module, "prepare", None)
+        if callable(ready):
+            ready()
+
+
 def close_sources() -> None:
     """Release what source modules keep between fetches (e.g. feed parse processes)."""
     import sys

@@ -63,21 +63,54 @@ _MANAGERS_LOCK = threading.Lock()
 
 # Parsing is CPU-bound Python (feedparser/lxml, sanitizing, text rendering): in threads it
 # holds the GIL that the main thread needs to store items. With more than one core, entries
-# are parsed in worker processes (forkserver: never fork()s the threaded parent), started
-# on the first body that needs parsing, so a sync where every feed answers 304 never pays.
+# are parsed in worker processes. ``prepare()`` forks them at the start of a sync while the
+# process is still single-threaded (~10 ms); if threads are already running (a progress bar,
+# a library caller's own), fork() would be unsafe and a forkserver is started instead, on the
+# first body that needs parsing (~0.25 s), so a sync where every feed answers 304 never pays.
 _POOL: Any = None
 _POOL_LOCK = threading.Lock()
 _POOL_MIN_BYTES = 16_384  # a small body parses faster than it travels to another process
+
+
+def _pool_size() -> int:
+    """PLN_PARSE_PROCESSES if set (0: parse in this process), else one per core up to 4 —
+    none on a single core, where a worker would only compete with the storing thread."""
+    import os
+
+    env = os.environ.get("PLN_PARSE_PROCESSES", "").strip()
+    if env.isdigit():
+        return min(int(env), 16)
+    n = min(os.cpu_count() or 1, 4)
+    return n if n >= 2 else 0
+
+
+def prepare() -> None:
+    """Fork the parse workers now, if this process is single-threaded (called before a sync
+    starts its fetch threads); otherwise leave it to ``_parse_pool`` to start a forkserver."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None or threading.active_count() > 1:
+            return
+        n = _pool_size()
+        if not n:
+            _POOL = False
+            return
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        # Workers import the parsers with their first task, so a sync where every feed
+        # answers 304 loads none of them.
+        _POOL = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+        _POOL.submit(os.getpid)  # forks every worker now, before any other thread exists
 
 
 def _parse_pool() -> Any:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            import os
-
-            n = min(os.cpu_count() or 1, 4)
-            if n < 2 or os.environ.get("PLN_PARSE_PROCESSES") == "0":
+            n = _pool_size()
+            if not n:
                 _POOL = False
             else:
                 import multiprocessing

@@ -118,7 +118,16 @@ def parse_feed(
 
     Raises ParseError for an HTML page, JSON that is not a JSON Feed, or a document no parser
     can read. A malformed feed that feedparser still reads (bozo, with entries) is accepted.
+    Each item's ``fingerprint`` is computed here, in the parse worker (see ItemData).
     """
+    parsed = _parse_document(body, headers, url, source_id, known)
+    for item in parsed.items:
+        item.fingerprint  # noqa: B018 - cached on the item, pickled with it
+    return parsed
+
+
+def _parse_document(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
+                    known: frozenset[str]) -> ParsedFeed:
     if _is_json(body, headers):
         return parse_json_feed(body, url, source_id)
     if looks_like_html(body, headers):

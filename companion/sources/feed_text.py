@@ -18,7 +18,9 @@ _ALLOWED = frozenset(
     ("p", "br", "a", "b", "strong", "i", "em", "code", "span", "small", "sub", "sup", "u", "s",
      "del", "abbr", "img")
 )
-_NAMES = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
+_NAMES = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9]*)")
+# Tag names as _NAMES finds them; "/br" is not here: HTML reads "</br>" as a <br>.
+_KNOWN = _ALLOWED | {"/" + n for n in _ALLOWED - {"br", "img"}}
 _P = re.compile(r"</?p\b[^>]*>", re.IGNORECASE)
 _BR = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
 _ANY = re.compile(r"<[^>]*>")
@@ -35,19 +37,34 @@ def fast_text(html: str) -> str | None:
         return html.strip()  # exactly what to_text does for markup-free text
     if _BLOCK in html or _LINE in html or "<!" in html or "<?" in html:
         return None
-    names = {n.lower() for n in _NAMES.findall(html)}
-    if not names <= _ALLOWED or "</br" in html.lower():
-        return None
-    s = _ANY.sub("", _BR.sub(_LINE, _P.sub(_BLOCK, html)))
+    names = set(_NAMES.findall(html))
+    if not names <= _KNOWN:
+        names = {n.lower() for n in names}
+        if not names <= _KNOWN:
+            return None
+    s = _P.sub(_BLOCK, html) if "p" in names or "/p" in names else html
+    if "br" in names:
+        s = _BR.sub(_LINE, s)
+    s = _ANY.sub("", s)
     if "<" in s or ">" in s:
         return None
+    # Entities are decoded after splitting on the markers (&#57344; must not make one).
+    unescape = htmlmod.unescape if "&" in s else str
     blocks = []
     for block in s.split(_BLOCK):
-        lines = [" ".join(htmlmod.unescape(ln).split()) for ln in block.split(_LINE)]
-        if any(lines):
-            blocks.append("\n".join(lines))
-    text = "\n".join(ln.rstrip() for ln in "\n\n".join(blocks).splitlines())
-    return _BLANKS.sub("\n\n", text).strip()
+        if _LINE in block:
+            lines = [" ".join(unescape(ln).split()) for ln in block.split(_LINE)]
+            if any(lines):
+                blocks.append("\n".join(lines))
+        else:
+            line = " ".join(unescape(block).split())
+            if line:
+                blocks.append(line)
+    # Lines are whitespace-normalized, so nothing is left to strip but runs of blank lines.
+    text = "\n\n".join(blocks)
+    if "\n\n\n" in text:
+        text = _BLANKS.sub("\n\n", text)
+    return text.strip()
 
 
 def html_to_text(html: str) -> str:

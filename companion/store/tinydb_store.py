@@ -666,7 +666,7 @@ class TinyDBStore:
                 items[rec["id"]] = light
                 html = (body if body is not None else old_bodies.get(rec["id"]) or {}).get("html", "")
                 bodies[rec["id"]] = {"html": html, **heavy}
-                folded[rec["id"]] = " ".join(search_text(rec).split())
+                folded[rec["id"]] = search_text(rec).replace("\n", " ")  # one line per item
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
             self._search_lines(key).update(folded)
             self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))

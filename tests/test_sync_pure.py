@@ -1,0 +1,108 @@
+"""Pure pieces a sync runs for every entry, and their fast paths (issue 3): canonical URLs,
+short ids, content fingerprints. Each fast path must agree with the general one."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import pickle
+import random
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+import companion.urls as urls
+from companion.ids import digest
+from companion.models import Author, ItemData, Media
+from companion.urls import canonical_url
+
+TRICKY = [
+    "https://example.com", "https://example.com/", "https://example.com//", "http://a.b/c/",
+    "https://Example.com/Path/", "HTTPS://example.com/x", "https://example.com:443/x",
+    "https://example.com:8443/x/", "https://example.com./x", "https://ex-ample.co.uk/a_b~c",
+    "https://example.com/a%2fb", "https://example.com/a b", "https://example.com/é",
+    "https://example.com/x?utm_source=a&id=1", "https://example.com/x#frag",
+    "https://user@example.com/x", "https://example.com/x;p=1", "https://example.com/(x)/",
+    "https://exa_mple.com/x", "https://-a.example/x", "https://a..example/x",
+    " https://example.com/x ", "https://example.com/x\n", "ftp://example.com/x", "mailto:a@b.c",
+    "https:///x", "https://xn--bcher-kva.example/", "https://bücher.example/", "https://1.2.3.4/x/",
+    "https://[::1]/x", "https://example.com/@user/1234", "https://example.com/a:b@c!$&'*+,=",
+]  # fmt: skip
+
+
+def _general(url: str) -> str | None:
+    """canonical_url with its fast path switched off (urlsplit for everything)."""
+    saved = urls._PLAIN
+    urls._PLAIN = re.compile(r"(?!)(.)(.)")  # matches nothing
+    try:
+        return urls.canonical_url.__wrapped__(url)
+    finally:
+        urls._PLAIN = saved
+
+
+def test_canonical_url_examples() -> None:
+    assert canonical_url("HTTPS://Example.COM:443/a/b/?utm_source=x&id=2#top") == "https://example.com/a/b?id=2"
+    assert canonical_url("https://example.com") == "https://example.com/"
+    assert canonical_url("https://example.com/posts/1/") == "https://example.com/posts/1"
+    assert canonical_url("https://example.com//") == "https://example.com/"
+    assert canonical_url("ftp://example.com/x") is None
+
+
+@pytest.mark.parametrize("url", TRICKY)
+def test_canonical_url_fast_path_agrees_with_urlsplit(url: str) -> None:
+    assert urls.canonical_url.__wrapped__(url) == _general(url)
+
+
+def test_canonical_url_fast_path_agrees_on_random_urls() -> None:
+    rnd = random.Random(7)
+    parts = ["a", "B", ".", "-", "/", "//", "x", "?", "#f", ":", "@", "%41", "~", "www.", "..",
+             ";p", "Z9", "ex.com", "/path/", "'", " ", "é", "_", ":443", "q=1&utm_x=2"]
+    fast = 0
+    for _ in range(20_000):
+        url = rnd.choice(["http://", "https://", "HTTP://"]) + "".join(
+            rnd.choice(parts) for _ in range(rnd.randint(1, 9)))
+        fast += urls._PLAIN.fullmatch(url) is not None
+        assert urls.canonical_url.__wrapped__(url) == _general(url), url
+    assert fast > 300  # the fast path was really taken, not just the fallback
+
+
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz")
+
+
+@pytest.mark.parametrize("length", [1, 4, 6, 7, 8, 12, 31, 32])
+def test_digest_is_crockford_base32_of_sha1(length: int) -> None:
+    rnd = random.Random(length)
+    for _ in range(300):
+        text = "".join(rnd.choice("ab€:/\U0001f600 ") for _ in range(rnd.randint(0, 20)))
+        ref = base64.b32encode(hashlib.sha1(text.encode()).digest()).translate(_TO_CROCKFORD)
+        assert digest(text, length) == ref.decode()[:length]
+
+
+def _item(**kw: object) -> ItemData:
+    base: dict[str, object] = dict(
+        key="k", kind="feed", url="https://b.example/p", title="T", html="<p>h</p>", text="h",
+        published=datetime(2026, 11, 1, tzinfo=UTC), tags=("a",), author=Author(name="A"),
+        media=(Media(url="https://b.example/m.mp3"),), link="https://b.example/p",
+    )
+    base.update(kw)
+    return ItemData(**base)  # type: ignore[arg-type]
+
+
+def test_fingerprint_follows_every_field_a_source_can_change() -> None:
+    fp = _item().fingerprint
+    assert fp == _item().fingerprint  # stable
+    changes = [dict(title="T2"), dict(html="<p>x</p>"), dict(text="x"), dict(cw="cw"),
+               dict(tags=("b",)), dict(author=Author(name="B")), dict(media=()),
+               dict(published=datetime(2026, 11, 2, tzinfo=UTC)), dict(link="https://c.example/"),
+               dict(counts=(("replies", 1),)), dict(boosted_by=("@x@y",)), dict(url="https://b.example/q")]
+    assert len({fp, *(_item(**c).fingerprint for c in changes)}) == len(changes) + 1  # type: ignore[arg-type]
+
+
+def test_fingerprint_travels_with_the_item_from_a_parse_worker() -> None:
+    item = _item()
+    fp = item.fingerprint  # computed where the feed was parsed
+    copy = pickle.loads(pickle.dumps(item))
+    assert copy.__dict__.get("fingerprint") == fp  # not computed again by the storing process
+    assert copy == item
+    assert _item(html="<p>\ud800</p>").fingerprint  # a lone surrogate from a broken feed
