@@ -106,3 +106,47 @@ def test_fingerprint_travels_with_the_item_from_a_parse_worker() -> None:
     assert copy.__dict__.get("fingerprint") == fp  # not computed again by the storing process
     assert copy == item
     assert _item(html="<p>\ud800</p>").fingerprint  # a lone surrogate from a broken feed
+
+
+def _reference_rfc822(value: str) -> datetime | None:
+    """The fast path's RFC 822 dates as email.utils reads them (None: the path rejects it)."""
+    from email.utils import parsedate_to_datetime
+
+    from companion.sources.feed_fast import _RFC822
+
+    if not _RFC822.match(value.strip()):
+        return None
+    try:
+        dt = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if dt.tzinfo is None:
+        return None
+    dt = dt.astimezone(UTC).replace(microsecond=0)
+    return dt if 1900 <= dt.year <= 2200 else None
+
+
+def test_rfc822_dates_read_as_email_utils_reads_them() -> None:
+    from companion.sources.feed_fast import Reject, _date
+
+    rnd = random.Random(3)
+    zones = ["GMT", "UT", "UTC", "Z", "+0000", "-0000", "+0530", "-0800", "+2359", "-2400",
+             "+0099", "+1260", "EST", "+05:30"]
+    samples = ["Mon, 03 Nov 2026 10:00:00 GMT", "3 Nov 2026 10:00:00 +0100", "Sat, 31 Dec 2199 23:59:59 -0100"]
+    for _ in range(5000):
+        samples.append(
+            f"{rnd.choice(['', 'Mon, ', 'Sun, ', 'Xyz, '])}{rnd.randint(0, 32)} "
+            f"{rnd.choice(['Jan', 'Feb', 'Apr', 'Jun', 'Sep', 'Dec', 'Foo'])} "
+            f"{rnd.choice([1899, 1900, 1970, 2024, 2025, 2200, 2201, 9999])} "
+            f"{rnd.randint(0, 25):02d}:{rnd.randint(0, 61):02d}:{rnd.randint(0, 61):02d} {rnd.choice(zones)}"
+        )
+    accepted = 0
+    for value in samples:
+        expected = _reference_rfc822(value)
+        try:
+            got: datetime | None = _date(value, True)
+        except Reject:
+            got = None
+        assert got == expected, value
+        accepted += got is not None
+    assert accepted > 1000

@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,6 @@ HEAVY_FIELDS = frozenset(
 SUMMARY_CHARS = 200
 
 
-_EMPTY: tuple[Any, ...] = (None, "", [], {}, False)
 _REQUIRED = frozenset({"id", "kind", "sources", "published"})
 
 
@@ -152,8 +152,7 @@ def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     Empty and false values are left out of the light part (a fifth of its size and parse
     time): readers use ``rec.get(field)`` for everything but id, kind, sources, published.
     """
-    light = {k: v for k, v in rec.items()
-             if k not in HEAVY_FIELDS and (k in _REQUIRED or v not in _EMPTY)}
+    light = {k: v for k, v in rec.items() if (v or k in _REQUIRED) and k not in HEAVY_FIELDS}
     heavy = {k: rec[k] for k in HEAVY_FIELDS if k in rec}
     summary = (rec.get("text") or "").strip().split("\n", 1)[0][:SUMMARY_CHARS]
     if summary:
@@ -161,6 +160,7 @@ def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return light, heavy
 
 
+@lru_cache(maxsize=16384)  # a sync hashes each new link twice: to index it, to join its story
 def _link_hash(key: str) -> str:
     """A short fixed-size stand-in for a (long) link key in the index."""
     return idmod.digest(key, 12)
