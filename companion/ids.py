@@ -12,8 +12,6 @@ ITEM_ID_LEN = 8  # 40 bits: ~0.5% chance of one collision at 100k items; collisi
 
 # Lowercase base32 in Crockford's alphabet (no i, l, o, u: ids are read and typed by people).
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-
-
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # every ten bits as two characters
 
 

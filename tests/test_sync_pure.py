@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-import companion.urls as urls
+from companion import urls
 from companion.ids import digest
 from companion.models import Author, ItemData, Media
 from companion.urls import canonical_url
@@ -80,11 +80,11 @@ def test_digest_is_crockford_base32_of_sha1(length: int) -> None:
 
 
 def _item(**kw: object) -> ItemData:
-    base: dict[str, object] = dict(
-        key="k", kind="feed", url="https://b.example/p", title="T", html="<p>h</p>", text="h",
-        published=datetime(2026, 11, 1, tzinfo=UTC), tags=("a",), author=Author(name="A"),
-        media=(Media(url="https://b.example/m.mp3"),), link="https://b.example/p",
-    )
+    base: dict[str, object] = {
+        "key": "k", "kind": "feed", "url": "https://b.example/p", "title": "T", "html": "<p>h</p>", "text": "h",
+        "published": datetime(2026, 11, 1, tzinfo=UTC), "tags": ("a",), "author": Author(name="A"),
+        "media": (Media(url="https://b.example/m.mp3"),), "link": "https://b.example/p",
+    }
     base.update(kw)
     return ItemData(**base)  # type: ignore[arg-type]
 
@@ -92,10 +92,10 @@ def _item(**kw: object) -> ItemData:
 def test_fingerprint_follows_every_field_a_source_can_change() -> None:
     fp = _item().fingerprint
     assert fp == _item().fingerprint  # stable
-    changes = [dict(title="T2"), dict(html="<p>x</p>"), dict(text="x"), dict(cw="cw"),
-               dict(tags=("b",)), dict(author=Author(name="B")), dict(media=()),
-               dict(published=datetime(2026, 11, 2, tzinfo=UTC)), dict(link="https://c.example/"),
-               dict(counts=(("replies", 1),)), dict(boosted_by=("@x@y",)), dict(url="https://b.example/q")]
+    changes = [{"title": "T2"}, {"html": "<p>x</p>"}, {"text": "x"}, {"cw": "cw"},
+               {"tags": ("b",)}, {"author": Author(name="B")}, {"media": ()},
+               {"published": datetime(2026, 11, 2, tzinfo=UTC)}, {"link": "https://c.example/"},
+               {"counts": (("replies", 1),)}, {"boosted_by": ("@x@y",)}, {"url": "https://b.example/q"}]
     assert len({fp, *(_item(**c).fingerprint for c in changes)}) == len(changes) + 1  # type: ignore[arg-type]
 
 

@@ -88,6 +88,12 @@ def prepare() -> None:
     """Fork the parse workers now, if this process is single-threaded (called before a sync
     starts its fetch threads); otherwise leave it to ``_parse_pool`` to start a forkserver."""
     global _POOL
+    import sys
+
+    # fork() is only safe without other threads, and only trusted on Linux (macOS system
+    # libraries may not survive it; Windows has none)
+    if not sys.platform.startswith("linux"):
+        return
     with _POOL_LOCK:
         if _POOL is not None or threading.active_count() > 1:
             return
@@ -116,8 +122,11 @@ def _parse_pool() -> Any:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                mp = multiprocessing.get_context("forkserver")
-                mp.set_forkserver_preload(["companion.sources.feed_parse"])
+                if "forkserver" in multiprocessing.get_all_start_methods():
+                    mp = multiprocessing.get_context("forkserver")
+                    mp.set_forkserver_preload(["companion.sources.feed_parse"])
+                else:  # Windows
+                    mp = multiprocessing.get_context("spawn")
                 _POOL = ProcessPoolExecutor(max_workers=n, mp_context=mp)
         return _POOL or None
 
