@@ -151,4 +151,5 @@ def _content(data: ItemData, published: str) -> dict[str, Any]:
         "mentions": list(data.mentions),
         "counts": dict(data.counts),
         "link_key": story_key(data),
+        "words": data.words,  # for the store's search index and summary; not stored
     }

@@ -45,7 +45,10 @@ class ItemData:
     title: str = ""
     author: Author = field(default_factory=Author)
     html: str = ""  # sanitized HTML
-    text: str = ""  # plain-text rendering for search and display
+    # The plain text, when the source gave text (a text/plain entry) or it is cheap (a
+    # status). "" for a feed entry's HTML body: its text is rendered from ``html`` when it
+    # is read (companion.html.html_to_text) and its words indexed at sync (plain_words).
+    text: str = ""
     published: datetime | None = None
     updated: datetime | None = None
     tags: tuple[str, ...] = ()
@@ -57,6 +60,17 @@ class ItemData:
     mentions: tuple[str, ...] = ()
     counts: tuple[tuple[str, int], ...] = ()  # (replies|boosts|favourites, n)
     extra: tuple[tuple[str, Any], ...] = ()
+
+    @cached_property
+    def words(self) -> str:
+        """The words of ``html`` on one line when there is no ``text`` (else ""): what the
+        store indexes for search and shows as a summary. Cached and pickled like
+        ``fingerprint``, so feed parse workers compute it."""
+        if self.text or not self.html:
+            return ""
+        from companion.html import plain_words
+
+        return plain_words(self.html)
 
     @cached_property
     def fingerprint(self) -> str:

@@ -17,11 +17,21 @@ def fold(text: str) -> str:
     return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
-def search_text(rec: dict[str, Any]) -> str:
-    """The folded text a record is searched by: title, text, content warning, author."""
+def search_text(rec: dict[str, Any], html: str = "") -> str:
+    """The folded text a record is searched by: title, text (or, for an item whose text is
+    rendered from its HTML when read, its ``words`` or those of ``html``), content warning,
+    author."""
     a = rec.get("author") or {}
-    return fold(" ".join((rec.get("title", ""), rec.get("text", ""), rec.get("cw", ""),
+    text = rec.get("text") or rec.get("words") or (plain_words(html) if html else "")
+    return fold(" ".join((rec.get("title", ""), text, rec.get("cw", ""),
                           a.get("name", ""), a.get("handle", ""))))
+
+
+def plain_words(html: str) -> str:
+    """companion.html.plain_words, imported when first needed (listing needs no HTML code)."""
+    from companion.html import plain_words as words
+
+    return words(html)
 
 
 def query_words(query: str) -> list[str]:

@@ -462,10 +462,10 @@ class Companion:
         seen: set[str] = set()
         for data in items:
             iid = item_id(data.key)
-            existing = store.get(iid)
+            existing = store.get(iid, text=False)
             if existing is not None and existing.get("key") != data.key:
                 iid = item_id(data.key, taken={iid: existing.get("key", "")})
-                existing = store.get(iid)
+                existing = store.get(iid, text=False)
             if iid in seen:
                 continue
             seen.add(iid)
@@ -491,7 +491,7 @@ class Companion:
             ids = store.link_ids(key)
             if len(ids) < 2:
                 continue
-            recs = [r for r in (store.get(i) for i in ids) if r is not None]
+            recs = [r for r in (store.get(i, text=False) for i in ids) if r is not None]
             changes.update(join_story(recs))
         return store.update_many(changes) if changes else 0
 
@@ -591,7 +591,7 @@ class Companion:
             for j in self.store.link_ids(rec["link_key"]):
                 if j == i:
                     continue
-                st = self.store.get(j)
+                st = self.store.get(j, text=False)  # a status: its text is stored
                 if st and st.get("story") == i and not st.get("read") and is_plain_share(st):
                     out[j] = {"read": True}
         return out
@@ -618,7 +618,7 @@ class Companion:
                         reverse=True)
         out = []
         for st in ranked[: limit or None]:
-            feed = self.store.get(st["story"]) if st["story"] else None
+            feed = self.store.get(st["story"], text=False) if st["story"] else None
             out.append({
                 "url": st["url"],
                 "title": feed.get("title", "") if feed else "",

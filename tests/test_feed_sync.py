@@ -407,3 +407,28 @@ def test_parse_workers_are_forked_only_from_a_single_threaded_process() -> None:
         out[mode] = r.stdout.split()
     assert out["single"] == ["fork", "fork"]
     assert out["threaded"] == ["None", "forkserver"]  # fork() beside other threads is unsafe
+
+
+def test_html_entries_are_rendered_when_read_and_searchable_by_their_words(
+    feed_server: FeedServer, pln_home: Path, cli: Any
+) -> None:
+    """An HTML entry's text is not stored at sync: its words are indexed (inline markup does
+    not split a word), and the text is rendered from the stored HTML when it is read."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>B</title>'
+        "<link>https://blog.example/</link><item><link>https://blog.example/x</link>"
+        "<guid>x1</guid><pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate><description>"
+        "&lt;p&gt;Peer de&lt;b&gt;sign&lt;/b&gt; &amp;amp; feedback&lt;/p&gt;&lt;p&gt;Second"
+        " paragraph&lt;/p&gt;</description></item></channel></rss>"
+    )
+    follow(pln_home, feed_server.route("/f.xml", body=body))
+    sync(cli)
+    bodies = next(iter(json.loads(v) for k, v in inbox_files(pln_home).items() if k.startswith("bodies-")))
+    (stored,) = bodies["bodies"].values()
+    assert "<b>sign</b>" in stored["html"] and "text" not in stored
+    (item,) = inbox(cli)
+    assert item["title"] == "" and item["text"] == "Peer design & feedback\n\nSecond paragraph"
+    assert "Peer design & feedback Second paragraph" in cli("inbox").stdout  # the summary
+    assert [r["id"] for r in json.loads(cli("inbox", "--search", "DESIGN &", "--json").stdout)] == [item["id"]]
+    shown = cli("show", item["id"]).stdout
+    assert "Peer design & feedback\n\nSecond paragraph" in shown

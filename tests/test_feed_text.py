@@ -8,7 +8,7 @@ import feedparser
 
 from companion import html as reference
 from companion.sources.feed_parse import sanitize
-from companion.sources.feed_text import fast_text
+from companion.html import fast_text
 from tests.test_feed_corpus import FILES, load
 
 SAMPLES = [

@@ -132,14 +132,14 @@ def _url(value: str) -> str:
 
 
 def _body(value: str, typ: str) -> tuple[str, str]:
-    from companion.sources.feed_parse import html_body, sanitize, to_text
+    from companion.sources.feed_parse import html_body, sanitize
 
     if typ != "text/html":
         return html_body(value, typ)
     html = sanitize(value)
     if ("href=" in html or "src=" in html) and _RELATIVE_URL_ATTR.search(html):
         raise Reject("relative URL in HTML")
-    return html, to_text(html)
+    return html, ""  # the text is rendered when read (see ItemData.text)
 
 
 def _children(el: Any, allowed: set[str], once: set[str]) -> dict[str, list[Any]]:
@@ -374,7 +374,7 @@ def _atom(root: Any, source_id: str, known: frozenset[str]) -> Any:
 
 
 def _html_title(value: str, sanitize: Any) -> str:
-    from companion.sources.feed_text import html_to_text
+    from companion.html import html_to_text
 
     if "<" in value or "&" in value:
         return " ".join(html_to_text(sanitize(value)).split())

@@ -20,7 +20,7 @@ from typing import Any
 from companion.errors import ParseError
 from companion.html import sanitize as _sanitize
 from companion.models import FEED_ITEM, Author, ItemData, Media
-from companion.sources.feed_text import html_to_text as to_text
+from companion.html import html_to_text as to_text
 from companion.urls import canonical_url
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
@@ -118,11 +118,12 @@ def parse_feed(
 
     Raises ParseError for an HTML page, JSON that is not a JSON Feed, or a document no parser
     can read. A malformed feed that feedparser still reads (bozo, with entries) is accepted.
-    Each item's ``fingerprint`` is computed here, in the parse worker (see ItemData).
+    Each item's ``fingerprint`` and ``words`` are computed here, in the parse worker.
     """
     parsed = _parse_document(body, headers, url, source_id, known)
     for item in parsed.items:
         item.fingerprint  # noqa: B018 - cached on the item, pickled with it
+        item.words  # noqa: B018
     return parsed
 
 
@@ -225,7 +226,8 @@ def _plain_html(text: str) -> str:
 
 
 def _fp_body(e: Any) -> tuple[str, str]:
-    """The entry's (sanitized HTML, plain text): full content (HTML preferred) over the summary.
+    """The entry's (sanitized HTML, plain text or ""): full content (HTML preferred) over the
+    summary.
 
     Plain-text content is kept as it is for the text (rendering escaped text back through an
     HTML-to-text converter would decode its entities twice).
@@ -247,11 +249,11 @@ def _fp_body(e: Any) -> tuple[str, str]:
 
 
 def html_body(value: str, typ: str) -> tuple[str, str]:
-    """(sanitized HTML, plain text) of an entry body of MIME type ``typ``."""
+    """(sanitized HTML, plain text) of an entry body of MIME type ``typ``. The text of an
+    HTML body is "": it is rendered from the HTML when read (see ItemData.text)."""
     if typ == "text/plain":
         return _plain_html(value), value.strip()
-    html = sanitize(value)
-    return html, to_text(html)
+    return sanitize(value), ""
 
 
 def item_key(guid: str | None, link: str | None, title: str, date: datetime | None,
@@ -370,8 +372,7 @@ def parse_json_feed(body: bytes, url: str, source_id: str) -> ParsedFeed:
         content_text = _json_str(it.get("content_text"))
         summary = _json_str(it.get("summary"))
         if content_html:
-            html = sanitize(content_html)
-            text = to_text(html)
+            html, text = sanitize(content_html), ""
         else:
             text = content_text or summary
             html = _plain_html(text)

@@ -36,7 +36,7 @@ from tinydb.table import Document, Table
 
 from companion import ids as idmod
 from companion.errors import LockedError, NotFoundError, StorageError
-from companion.search import search_text
+from companion.search import plain_words, search_text
 from companion.storage_io import atomic_write_bytes
 
 SCHEMA_VERSION = 1  # bump with an entry in MIGRATIONS when the layout changes
@@ -146,18 +146,39 @@ SUMMARY_CHARS = 200
 _REQUIRED = frozenset({"id", "kind", "sources", "published"})
 
 
-def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(light, heavy) parts of a full record; light gets ``summary``, the text's first line.
+def split_record(rec: dict[str, Any], html: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(light, heavy) parts of a full record; light gets ``summary``: the text's first line,
+    or for an item whose text is rendered from its HTML when read, the start of its words.
 
     Empty and false values are left out of the light part (a fifth of its size and parse
     time): readers use ``rec.get(field)`` for everything but id, kind, sources, published.
     """
-    light = {k: v for k, v in rec.items() if (v or k in _REQUIRED) and k not in HEAVY_FIELDS}
+    light = {k: v for k, v in rec.items()
+             if (v or k in _REQUIRED) and k not in HEAVY_FIELDS and k != "words"}
     heavy = {k: rec[k] for k in HEAVY_FIELDS if k in rec}
-    summary = (rec.get("text") or "").strip().split("\n", 1)[0][:SUMMARY_CHARS]
+    text = heavy.pop("text", "")
+    if text:
+        heavy["text"] = text
+        summary = text.strip().split("\n", 1)[0][:SUMMARY_CHARS]
+    elif rec.get("words"):
+        summary = rec["words"][:SUMMARY_CHARS]
+    else:
+        summary = plain_words(_head(html))[:SUMMARY_CHARS] if html else ""
     if summary:
         light["summary"] = summary
     return light, heavy
+
+
+def _head(html: str, size: int = SUMMARY_CHARS * 8) -> str:
+    """The start of ``html``, enough for a summary, not ending inside a tag or an entity."""
+    if len(html) <= size:
+        return html
+    head = html[:size]
+    for start, end in (("<", ">"), ("&", ";")):
+        cut = head.rfind(start)
+        if cut > head.rfind(end):
+            head = head[:cut]
+    return head
 
 
 @lru_cache(maxsize=16384)  # a sync hashes each new link twice: to index it, to join its story
@@ -584,8 +605,12 @@ class TinyDBStore:
         """The shard holding ``item_id``, or None."""
         return self._id_map().get(item_id)
 
-    def get(self, item_id: str) -> dict[str, Any] | None:
-        """One item's full record (light part + heavy fields), a copy; None if unknown."""
+    def get(self, item_id: str, *, text: bool = True) -> dict[str, Any] | None:
+        """One item's full record (light part + heavy fields), a copy; None if unknown.
+
+        A feed entry's text is rendered from its HTML here, when it is read (it is not
+        stored); ``text=False`` skips that for callers that do not show it.
+        """
         key = self.locate(item_id)
         if key is None:
             return None
@@ -593,7 +618,12 @@ class TinyDBStore:
         if doc is None:
             return None
         body = self._body_db(key).table("bodies")._read_table().get(item_id) or {}
-        return {**doc, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
+        rec = {**doc, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
+        if text and not rec.get("text") and body.get("html"):
+            from companion.html import html_to_text
+
+            rec["text"] = html_to_text(body["html"])
+        return rec
 
     def release_clean(self) -> None:
         """Forget cached weeks that have no unsaved changes (keeps memory flat in loops
@@ -662,11 +692,11 @@ class TinyDBStore:
             bodies: dict[str, Any] = {}
             folded: dict[str, Any] = {}
             for rec, body in pairs:
-                light, heavy = split_record(rec)
-                items[rec["id"]] = light
                 html = (body if body is not None else old_bodies.get(rec["id"]) or {}).get("html", "")
+                light, heavy = split_record(rec, html)
+                items[rec["id"]] = light
                 bodies[rec["id"]] = {"html": html, **heavy}
-                folded[rec["id"]] = search_text(rec).replace("\n", " ")  # one line per item
+                folded[rec["id"]] = search_text(rec, html).replace("\n", " ")  # one line per item
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
             self._search_lines(key).update(folded)
             self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
