@@ -31,11 +31,6 @@ def item_id(key: str, taken: dict[str, str] | None = None) -> str:
     return full[:n]
 
 
-def content_hash(data: ItemData) -> str:
-    """A fingerprint of what the source says, to skip writes when nothing changed."""
-    return data.fingerprint
-
-
 def merge(
     existing: dict[str, Any] | None,
     data: ItemData,
@@ -50,7 +45,7 @@ def merge(
     ``boosted_by`` accumulates (a boost seen from two timelines counts its booster once).
     Published falls back to updated, then to when we first saw it.
     """
-    fingerprint = content_hash(data)
+    fingerprint = data.fingerprint  # computed where the feed was parsed
     if existing is not None:
         sources = existing["sources"]
         boosted = existing.get("boosted_by", [])

@@ -13,8 +13,6 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 
-import nh3
-
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h1",
     "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s", "small",
@@ -28,6 +26,8 @@ def sanitize(html: str | None) -> str:
     """Remote HTML with scripts, styles, event handlers and unsafe URLs removed."""
     if not html:
         return ""
+    import nh3  # here, not at import: search and the store need this module, not nh3
+
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

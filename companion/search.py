@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from companion.html import plain_words
+
 # Combining marks left by NFKD: Latin diacritics and the other combining blocks.
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
@@ -25,13 +27,6 @@ def search_text(rec: dict[str, Any], html: str = "") -> str:
     text = rec.get("text") or rec.get("words") or (plain_words(html) if html else "")
     return fold(" ".join((rec.get("title", ""), text, rec.get("cw", ""),
                           a.get("name", ""), a.get("handle", ""))))
-
-
-def plain_words(html: str) -> str:
-    """companion.html.plain_words, imported when first needed (listing needs no HTML code)."""
-    from companion.html import plain_words as words
-
-    return words(html)
 
 
 def query_words(query: str) -> list[str]:

@@ -36,7 +36,7 @@ from tinydb.table import Document, Table
 
 from companion import ids as idmod
 from companion.errors import LockedError, NotFoundError, StorageError
-from companion.search import plain_words, search_text
+from companion.search import search_text
 from companion.storage_io import atomic_write_bytes
 
 SCHEMA_VERSION = 1  # bump with an entry in MIGRATIONS when the layout changes
@@ -146,9 +146,10 @@ SUMMARY_CHARS = 200
 _REQUIRED = frozenset({"id", "kind", "sources", "published"})
 
 
-def split_record(rec: dict[str, Any], html: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(light, heavy) parts of a full record; light gets ``summary``: the text's first line,
     or for an item whose text is rendered from its HTML when read, the start of its words.
+    ``words`` (from ItemData.words) is for the summary and the search index, never stored.
 
     Empty and false values are left out of the light part (a fifth of its size and parse
     time): readers use ``rec.get(field)`` for everything but id, kind, sources, published.
@@ -159,26 +160,12 @@ def split_record(rec: dict[str, Any], html: str = "") -> tuple[dict[str, Any], d
     text = heavy.pop("text", "")
     if text:
         heavy["text"] = text
-        summary = text.strip().split("\n", 1)[0][:SUMMARY_CHARS]
-    elif rec.get("words"):
-        summary = rec["words"][:SUMMARY_CHARS]
-    else:
-        summary = plain_words(_head(html))[:SUMMARY_CHARS] if html else ""
-    if summary:
-        light["summary"] = summary
+    if text or "words" in rec:  # fresh content; otherwise the record's summary stands
+        summary = text.strip().split("\n", 1)[0] if text else rec["words"]
+        light.pop("summary", None)
+        if summary:
+            light["summary"] = summary[:SUMMARY_CHARS]
     return light, heavy
-
-
-def _head(html: str, size: int = SUMMARY_CHARS * 8) -> str:
-    """The start of ``html``, enough for a summary, not ending inside a tag or an entity."""
-    if len(html) <= size:
-        return html
-    head = html[:size]
-    for start, end in (("<", ">"), ("&", ";")):
-        cut = head.rfind(start)
-        if cut > head.rfind(end):
-            head = head[:cut]
-    return head
 
 
 @lru_cache(maxsize=16384)  # a sync hashes each new link twice: to index it, to join its story
@@ -693,7 +680,7 @@ class TinyDBStore:
             folded: dict[str, Any] = {}
             for rec, body in pairs:
                 html = (body if body is not None else old_bodies.get(rec["id"]) or {}).get("html", "")
-                light, heavy = split_record(rec, html)
+                light, heavy = split_record(rec)
                 items[rec["id"]] = light
                 bodies[rec["id"]] = {"html": html, **heavy}
                 folded[rec["id"]] = search_text(rec, html).replace("\n", " ")  # one line per item
