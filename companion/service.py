@@ -347,6 +347,7 @@ class Companion:
             settings=settings,
             credentials=self.credentials,
             user_agent=settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)",
+            prepare=prepare_new_items,
         )
         now = self.clock()
         results: list[SyncResult] = []
@@ -439,7 +440,8 @@ class Companion:
                 if fetched.new_url and spec.kind == "feed":
                     self.config.update_source(spec.id, url=fetched.new_url)
                     result.notes.append(f"moved permanently to {fetched.new_url}")
-                result.new, result.updated = self._store_items(spec.id, fetched.items, now)
+                result.new, result.updated = self._store_items(spec.id, fetched.items, now,
+                                                               fetched.prepared)
                 health.update(last_success=iso(now), failures=0)
                 health["items"] = int(health.get("items", 0)) + result.new
                 state["source"] = dict(fetched.state)
@@ -450,25 +452,34 @@ class Companion:
             if progress:
                 progress(result)
 
-    def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime) -> tuple[int, int]:
-        """Merge fetched items into the inbox; returns (new, updated)."""
+    def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime,
+                     prepared: tuple[Any, ...] | None = None) -> tuple[int, int]:
+        """Merge fetched items into the inbox; returns (new, updated). ``prepared`` (from
+        ``prepare_new_items``, one per item) is filed as it is for an item that is new."""
         from companion.decide import item_id, merge
 
         if not items:
             return 0, 0
         store = self.store
         writes = []
+        fresh = []
         new = updated = 0
         seen: set[str] = set()
-        for data in items:
-            iid = item_id(data.key)
+        for n, data in enumerate(items):
+            ready = prepared[n] if prepared is not None else None
+            iid = ready.id if ready is not None else item_id(data.key)
             existing = store.get(iid, text=False)
             if existing is not None and existing.get("key") != data.key:
                 iid = item_id(data.key, taken={iid: existing.get("key", "")})
                 existing = store.get(iid, text=False)
+                ready = None
             if iid in seen:
                 continue
             seen.add(iid)
+            if existing is None and ready is not None:
+                fresh.append(ready)
+                new += 1
+                continue
             out = merge(existing, data, source_id, now, item_id_=iid)
             if out is None:
                 continue
@@ -478,7 +489,9 @@ class Companion:
             else:
                 updated += 1
         store.put_many(writes)
-        self._join_stories({rec["link_key"] for rec, _ in writes if rec.get("link_key")})
+        store.put_prepared(fresh)
+        self._join_stories({rec["link_key"] for rec, _ in writes if rec.get("link_key")}
+                           | {p.link_key for p in fresh if p.link_key})
         return new, updated
 
     def _join_stories(self, keys: set[str]) -> int:
@@ -699,3 +712,12 @@ class Companion:
 
         handles = [a.handle for a in self.credentials.accounts if a.handle]
         return export(self.list_reflections(), fmt, author=handles[0] if handles else "")
+
+
+def prepare_new_items(items: tuple[ItemData, ...], source_id: str, now: datetime) -> tuple[Any, ...]:
+    """What the store files for each item if it is new (``SourceContext.prepare``): pure, so
+    a feed's parse worker runs it and the storing thread only files the result (issue 3)."""
+    from companion.decide import merge
+    from companion.store.tinydb_store import prepare_put
+
+    return tuple(prepare_put(*merge(None, data, source_id, now)) for data in items)  # type: ignore[misc]

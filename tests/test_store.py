@@ -270,3 +270,70 @@ def test_search_blob_matches_text_not_ids() -> None:
     assert _blob_search(blob, ["strips", "with"]) == {"abcd1234"}
     assert _blob_search(blob, ["nothing"]) == set()
     assert _blob_search("", ["x"]) == set()
+
+
+_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Prepared</title><link>https://blog.example/</link>
+<item><title>Dated</title><link>https://blog.example/a</link><guid>https://blog.example/a</guid>
+<pubDate>Tue, 24 Nov 2026 10:00:00 +0100</pubDate><category>assessment</category>
+<enclosure url="https://blog.example/a.mp3" type="audio/mpeg" length="1"/>
+<author>dana@blog.example (Dana Moss)</author>
+<description>&lt;p&gt;Ungrading &lt;b&gt;in&lt;/b&gt;&lt;i&gt;side&lt;/i&gt; a class&lt;/p&gt;&lt;p&gt;&amp;eacute;l&amp;egrave;ve&lt;/p&gt;</description></item>
+<item><title>Undated, same story as the first</title><link>https://blog.example/a?utm_source=x</link>
+<guid isPermaLink="false">second</guid>
+<description>Plain words only</description></item>
+<item><link>https://blog.example/c</link><description>&lt;ul&gt;&lt;li&gt;one&lt;/li&gt;&lt;/ul&gt;</description></item>
+</channel></rss>"""
+
+
+def test_items_prepared_in_workers_are_filed_exactly_as_merged_ones(tmp_path: Path) -> None:
+    """A sync files new items from ``prepare_new_items`` (run in the parse workers); the
+    files must be byte for byte what merge + put_many writes for the same items."""
+    from companion.service import prepare_new_items
+    from companion.sources.feed_parse import parse_feed
+
+    items = parse_feed(_RSS.encode(), {"Content-Type": "application/rss+xml"},
+                       "https://blog.example/feed", "src").items
+    assert len(items) == 3
+    a, b = TinyDBStore(tmp_path / "a"), TinyDBStore(tmp_path / "b")
+    for s in (a, b):
+        s.lock("test")
+    assert a.put_prepared(prepare_new_items(items, "src", NOW)) == 3
+    assert b.put_many([merge(None, d, "src", NOW) for d in items]) == 3  # type: ignore[misc]
+    a.close()
+    b.close()
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.json"))
+    assert {str(f) for f in files} >= {"inbox/index.json", "inbox/search-2026-W48.json"}
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    store = TinyDBStore(tmp_path / "a")
+    first = next(r for r in store.iter_items() if r.get("title") == "Dated")
+    assert first["summary"] == "Ungrading inside a class élève"
+    assert len(store.link_ids(first["link_key"])) == 2  # both entries carry the story link
+    assert {r["id"] for r in store.search_items(["eleve", "ungrading"])} == {first["id"]}
+
+
+def test_prepared_item_whose_id_is_taken_gets_a_longer_one(pln_home: Path) -> None:
+    """Two keys with the same 8-character id (found by brute force): the second item is
+    stored under a 9-character id, even though its worker prepared it under the short one;
+    an item already stored is merged, not filed again."""
+    from companion.service import Companion, prepare_new_items
+
+    first, second = "https://blog.example/p/422840", "https://blog.example/p/642219"
+    c = Companion(clock=lambda: NOW)
+    with c.writing("test"):
+        one = (ItemData(key=first, kind="feed", url=first, title="One", html="<p>x</p>",
+                        published=NOW),)
+        two = (ItemData(key=second, kind="feed", url=second, title="Two", html="<p>y</p>",
+                        published=NOW),)
+        assert c._store_items("s1", one, NOW, prepare_new_items(one, "s1", NOW)) == (1, 0)
+        short = c.store.iter_items().__next__()["id"]
+        assert c._store_items("s2", two, NOW, prepare_new_items(two, "s2", NOW)) == (1, 0)
+        c.set_flags([short], read=True)
+        # the same entry again from another source: merged (sources, read state kept)
+        assert c._store_items("s3", one, NOW, prepare_new_items(one, "s3", NOW)) == (0, 1)
+    recs = {r["title"]: r for r in Companion().store.iter_items()}
+    assert recs["One"]["id"] == short and len(short) == 8
+    assert recs["Two"]["id"].startswith(short) and len(recs["Two"]["id"]) == 9
+    assert recs["One"]["sources"] == ["s1", "s3"] and recs["One"]["read"] is True
+    assert recs["Two"]["sources"] == ["s2"]

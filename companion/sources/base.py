@@ -8,7 +8,7 @@ new module plus one line in ``REGISTRY``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +33,8 @@ class FetchResult:
     retired: bool = False  # 410 Gone: stop fetching
     notes: tuple[str, ...] = ()  # things worth telling the user (fallbacks, chosen feeds)
     requests: int = 0
+    # SourceContext.prepare's result for ``items``, one per item, when the source ran it
+    prepared: tuple[Any, ...] | None = None
 
 
 class RetryLater(SourceError):
@@ -50,6 +52,10 @@ class SourceContext:
     settings: Settings
     credentials: Credentials
     user_agent: str
+    # What the store would write for items should they be new: (items, source id, now) ->
+    # one entry per item. A source that parses in worker processes runs it there, so the
+    # thread that stores items has less to do (issue 3). A picklable module-level function.
+    prepare: Callable[[tuple[ItemData, ...], str, datetime], tuple[Any, ...]] | None = None
 
 
 class Source(Protocol):

@@ -132,18 +132,34 @@ def _parse_pool() -> Any:
 
 
 def _parse(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
-           known: frozenset[str]) -> ParsedFeed:
-    from companion.sources.feed_parse import parse_feed
-
+           known: frozenset[str], prepare: Any = None,
+           now: datetime | None = None) -> tuple[ParsedFeed, tuple[Any, ...] | None]:
+    """Parse (in a worker process when the body is big enough), then run ``prepare`` on the
+    items there too (see SourceContext.prepare)."""
     pool = _parse_pool() if len(body) >= _POOL_MIN_BYTES else None
     if pool is None:
-        return parse_feed(body, headers, url, source_id, known)
+        return _parse_job(body, headers, url, source_id, known, prepare, now)
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        return pool.submit(parse_feed, body, dict(headers), url, source_id, known).result()  # type: ignore[no-any-return]
+        return pool.submit(_parse_job, body, dict(headers), url, source_id, known, prepare,  # type: ignore[no-any-return]
+                           now).result()
     except BrokenProcessPool:  # a worker died (out of memory, killed): parse here instead
-        return parse_feed(body, headers, url, source_id, known)
+        return _parse_job(body, headers, url, source_id, known, prepare, now)
+
+
+def _parse_job(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
+               known: frozenset[str], prepare: Any,
+               now: datetime | None) -> tuple[ParsedFeed, tuple[Any, ...] | None]:
+    from companion.sources.feed_parse import parse_feed
+
+    parsed = parse_feed(body, headers, url, source_id, known)
+    if prepare is None or now is None or not parsed.items:
+        return parsed, None
+    prepared = prepare(parsed.items, source_id, now)
+    for item in parsed.items:  # indexed in ``prepared``; rendered again if ever needed
+        item.__dict__.pop("words", None)
+    return parsed, prepared
 
 
 def _env_proxy(scheme: str, host: str) -> str | None:
@@ -455,7 +471,8 @@ class FeedSource:
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         known = frozenset(state.get("seen", ())) if same else frozenset()
-        parsed = _parse(resp.body, resp.headers, resp.url, self.spec.id, known)
+        parsed, prepared = _parse(resp.body, resp.headers, resp.url, self.spec.id, known,
+                                  self.ctx.prepare, now)
         new_state["body_hash"] = digest
         new_state["seen"] = list(parsed.fingerprints)
         return FetchResult(
@@ -464,6 +481,7 @@ class FeedSource:
             new_url=new_url,
             notes=parsed.notes,
             requests=1,
+            prepared=prepared,
         )
 
 

@@ -24,9 +24,8 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from tinydb import TinyDB
@@ -168,10 +167,48 @@ def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return light, heavy
 
 
-@lru_cache(maxsize=16384)  # a sync hashes each new link twice: to index it, to join its story
+# link key -> _link_hash: a sync hashes each new link twice (to index it, to join its story),
+# and prepared puts bring theirs from the parse workers
+_LINK_HASHES: dict[str, str] = {}
+
+
 def _link_hash(key: str) -> str:
     """A short fixed-size stand-in for a (long) link key in the index."""
-    return idmod.digest(key, 12)
+    h = _LINK_HASHES.get(key)
+    if h is None:
+        if len(_LINK_HASHES) >= 65536:
+            _LINK_HASHES.clear()
+        h = _LINK_HASHES[key] = idmod.digest(key, 12)
+    return h
+
+
+class PreparedPut(NamedTuple):
+    """One item as the store files it (see ``prepare_put``)."""
+
+    id: str
+    shard: str  # shard_key(published)
+    link_key: str | None
+    link_hash: str | None
+    light: dict[str, Any]  # the record in the week's items file
+    body: dict[str, Any]  # its html and HEAVY_FIELDS, in the week's bodies file
+    search: str  # its folded search text, one line
+
+
+def prepare_put(rec: dict[str, Any], body: dict[str, Any]) -> PreparedPut:
+    """What ``put_prepared`` files for a full record and its body. Pure: sync runs it in
+    the feed parse workers for new items (decide.merge gives the record)."""
+    light, heavy = split_record(rec)
+    html = body.get("html", "")
+    lk = rec.get("link_key") or None
+    return PreparedPut(
+        id=rec["id"],
+        shard=shard_key(rec["published"]),
+        link_key=lk,
+        link_hash=_link_hash(lk) if lk else None,
+        light=light,
+        body={"html": html, **heavy},
+        search=search_text(rec, html).replace("\n", " "),  # one line per item
+    )
 
 
 def iso_z(dt: datetime) -> str:
@@ -647,45 +684,46 @@ class TinyDBStore:
 
     def put_many(self, records: Iterable[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
         """Insert or replace items (record, body-or-None to keep the old body); returns count."""
-        by_shard: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
+        puts = []
+        for rec, body in records:
+            if body is None:  # what to index is in the stored body
+                key = self.locate(rec["id"])
+                old = self._body_db(key).table("bodies")._read_table().get(rec["id"]) if key else None
+                body = {"html": (old or {}).get("html", "")}
+            puts.append(prepare_put(rec, body))
+        return self.put_prepared(puts)
+
+    def put_prepared(self, puts: Iterable[PreparedPut]) -> int:
+        """Insert or replace items already split by ``prepare_put`` (for new items that is
+        done where the feed was parsed, so a sync's storing thread only files them)."""
+        by_shard: dict[str, list[PreparedPut]] = {}
         moved: dict[str, list[str]] = {}
         index = self._id_map()
         links = self._link_map()
         n = 0
-        for rec, body in records:
-            if rec.get("link_key"):
-                lh = _link_hash(rec["link_key"])
-                ids = links.get(lh)
+        for p in puts:
+            if p.link_hash:
+                _LINK_HASHES.setdefault(p.link_key, p.link_hash)
+                ids = links.get(p.link_hash)
                 if ids is None:
-                    links.set(lh, rec["id"])
-                elif rec["id"] not in ids.split(","):
-                    links.set(lh, f"{ids},{rec['id']}")
-            key = shard_key(rec["published"])
-            old_key = index.get(rec["id"])
-            if old_key is not None and old_key != key:
-                moved.setdefault(old_key, []).append(rec["id"])
-                if body is None:
-                    body = self.get_body(rec["id"]) or None
-            if old_key != key:
-                index.set(rec["id"], key)
-            by_shard.setdefault(key, []).append((rec, body))
+                    links.set(p.link_hash, p.id)
+                elif p.id not in ids.split(","):
+                    links.set(p.link_hash, f"{ids},{p.id}")
+            old_key = index.get(p.id)
+            if old_key != p.shard:
+                if old_key is not None:
+                    moved.setdefault(old_key, []).append(p.id)
+                index.set(p.id, p.shard)
+            by_shard.setdefault(p.shard, []).append(p)
             n += 1
         for old_key, item_ids in moved.items():
             self._remove_from_shard(old_key, item_ids)
-        for key, pairs in by_shard.items():
+        for key, part in by_shard.items():
             self._memory_keys.add(key)
-            old_bodies = self._body_db(key).table("bodies")._read_table()
-            items: dict[str, Any] = {}
-            bodies: dict[str, Any] = {}
-            folded: dict[str, Any] = {}
-            for rec, body in pairs:
-                html = (body if body is not None else old_bodies.get(rec["id"]) or {}).get("html", "")
-                light, heavy = split_record(rec)
-                items[rec["id"]] = light
-                bodies[rec["id"]] = {"html": html, **heavy}
-                folded[rec["id"]] = search_text(rec, html).replace("\n", " ")  # one line per item
+            items = {p.id: p.light for p in part}
+            bodies = {p.id: p.body for p in part}
             self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
-            self._search_lines(key).update(folded)
+            self._search_lines(key).update({p.id: p.search for p in part})
             self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
         return n
 
