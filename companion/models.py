@@ -95,12 +95,17 @@ class ItemData:
 
 def iso(dt: datetime) -> str:
     """ISO 8601 in UTC with a Z, second precision: sortable as a string."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    elif dt.utcoffset():
-        dt = dt.astimezone(UTC)
-    # an f-string is 4x faster than strftime, and sync formats every entry's dates
-    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+    global _ISO_LAST
+    last = _ISO_LAST
+    if dt is last[0]:  # a sync stamps every new item with the same ``now``
+        return last[1]
+    out = (dt.astimezone(UTC) if dt.tzinfo is not None and dt.utcoffset() else dt).isoformat()
+    # isoformat (C) is 2x faster than formatting the fields, and sync formats every date
+    _ISO_LAST = (dt, out[:19] + "Z")
+    return _ISO_LAST[1]
+
+
+_ISO_LAST: tuple[datetime | None, str] = (None, "")
 
 
 def parse_iso(text: str) -> datetime:

@@ -150,3 +150,86 @@ def test_rfc822_dates_read_as_email_utils_reads_them() -> None:
         assert got == expected, value
         accepted += got is not None
     assert accepted > 1000
+
+
+def _iso_reference(dt: datetime) -> str:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    elif dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+
+
+def test_iso_agrees_with_field_formatting_and_its_memo_never_sticks() -> None:
+    from datetime import timedelta, timezone
+
+    from companion.models import iso
+
+    r = random.Random(7)
+    previous = None
+    for _ in range(20_000):
+        dt = datetime(r.randint(1, 9999), r.randint(1, 12), r.randint(1, 28), r.randint(0, 23),
+                      r.randint(0, 59), r.randint(0, 59), r.choice([0, r.randint(0, 999_999)]),
+                      tzinfo=r.choice([None, UTC, timezone(timedelta(minutes=r.randint(-900, 900)))]))
+        assert iso(dt) == _iso_reference(dt), dt
+        assert iso(dt) == _iso_reference(dt)  # again: from the memo
+        if previous is not None:
+            assert iso(previous) == _iso_reference(previous)  # the memo holds one date only
+        previous = dt
+
+
+def test_shard_key_agrees_with_isocalendar() -> None:
+    from companion.store.tinydb_store import shard_key
+
+    def reference(published: object) -> str:
+        try:
+            dt = datetime.fromisoformat(published)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            dt = datetime(1970, 1, 1, tzinfo=UTC)
+        year, week, _ = dt.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+
+    r = random.Random(3)
+    samples: list[object] = ["", "garbage", None, "2026-13-01T00:00:00Z", "2026-11-28",
+                             "2026-11-28T23:30:00-05:00", "2026-11-28x", "2021-01-03T00:00:00Z"]
+    for _ in range(5000):
+        d = datetime(r.randint(1990, 2040), r.randint(1, 12), r.randint(1, 28), r.randint(0, 23))
+        samples.append(d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        samples.append(d.strftime("%Y-%m-%dT%H:%M:%S+09:00"))
+    for s in samples * 2:  # twice: the second time from the cache
+        assert shard_key(s) == reference(s), s  # type: ignore[arg-type]
+
+
+def test_plain_words_of_sanitized_html() -> None:
+    from companion.html import plain_words, sanitize, summary
+
+    html = sanitize("<P>Peer de<B>sign</B> &amp; feed<i>back</i></P><UL><LI>one</LI><li>two</li></ul>"
+                    "<p>line<br>break</p>")
+    words = plain_words(html)
+    assert words.split() == ["Peer", "design", "&", "feedback", "one", "two", "line", "break"]
+    # tags in capitals (HTML stored by hand or another tool) read the same
+    assert plain_words("<P>a</P><P>b<B>c</B></P>").split() == ["a", "bc"]
+    assert plain_words("no markup &eacute;l&egrave;ve") == "no markup élève"
+    assert summary("  Peer\n\n design   &\tfeedback ", 200) == "Peer design & feedback"
+    assert summary("word " * 100, 12) == "word word wo"
+    assert summary(" " * 5000 + "late words", 200) == "late words"  # mostly whitespace
+
+
+def test_fast_path_items_carry_their_entry_fingerprint() -> None:
+    """The fast path's item fingerprint is its raw entry's (no second hash of the fields);
+    it changes with the entry, and a feedparser read of the same entry has its own."""
+    from companion.sources.feed_parse import parse_feed
+
+    def feed(desc: str) -> bytes:
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+                f"<item><title>A</title><link>https://b.example/a</link><description>{desc}"
+                f"</description></item></channel></rss>").encode()
+
+    h = {"Content-Type": "application/rss+xml"}
+    one, two = parse_feed(feed("one"), h, "u", "s"), parse_feed(feed("two"), h, "u", "s")
+    assert one.parser == two.parser == "fast"
+    assert one.items[0].fingerprint == one.fingerprints[0]
+    assert two.items[0].fingerprint == two.fingerprints[0] != one.items[0].fingerprint
+    slow = parse_feed(feed("one"), {"Content-Type": "text/html"}, "u", "s")  # not the fast path
+    assert slow.parser == "feedparser" and slow.items[0].title == "A"
+    assert slow.items[0].fingerprint != one.items[0].fingerprint

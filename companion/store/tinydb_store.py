@@ -35,6 +35,7 @@ from tinydb.table import Document, Table
 
 from companion import ids as idmod
 from companion.errors import LockedError, NotFoundError, StorageError
+from companion.html import summary as words_summary
 from companion.search import search_text
 from companion.storage_io import atomic_write_bytes
 
@@ -160,7 +161,7 @@ def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     if text:
         heavy["text"] = text
     if text or "words" in rec:  # fresh content; otherwise the record's summary stands
-        summary = text.strip().split("\n", 1)[0] if text else rec["words"]
+        summary = text.strip().split("\n", 1)[0] if text else words_summary(rec["words"], SUMMARY_CHARS)
         light.pop("summary", None)
         if summary:
             light["summary"] = summary[:SUMMARY_CHARS]
@@ -222,8 +223,15 @@ def shard_key(published: str) -> str:
         dt = datetime.fromisoformat(published)
     except (TypeError, ValueError):
         dt = datetime(1970, 1, 1, tzinfo=UTC)
-    year, week, _ = dt.isocalendar()
-    return f"{year:04d}-W{week:02d}"
+    day = dt.toordinal()
+    week = _WEEKS.get(day)
+    if week is None:  # (a sync files thousands of items from a few hundred days)
+        year, n, _ = dt.isocalendar()
+        week = _WEEKS[day] = f"{year:04d}-W{n:02d}"
+    return week
+
+
+_WEEKS: dict[int, str] = {}
 
 
 def week_start(key: str) -> datetime:
