@@ -77,7 +77,8 @@ class ItemData:
         """A hash of what the source says, so a sync skips writing what did not change.
 
         Cached on the instance and pickled with it: feed parse workers compute it, so the
-        process that stores items does not (issue 3: a cold sync hashes 10,000 bodies).
+        process that stores items does not (issue 3: a cold sync hashes 10,000 bodies). The
+        feed fast path sets it to the raw entry's fingerprint instead, which it has anyway.
         """
         import hashlib
 
