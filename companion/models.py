@@ -44,7 +44,10 @@ class ItemData:
     url: str = ""
     title: str = ""
     author: Author = field(default_factory=Author)
-    html: str = ""  # sanitized HTML
+    # HTML: sanitized by the source, except from the feed fast path, which keeps the entry's
+    # HTML as the feed gave it (sanitizing is a fifth of a cold sync): the store sanitizes
+    # every body it returns, and nothing else shows or sends HTML.
+    html: str = ""
     # The plain text, when the source gave text (a text/plain entry) or it is cheap (a
     # status). "" for a feed entry's HTML body: its text is rendered from ``html`` when it
     # is read (companion.html.html_to_text) and its words indexed at sync (plain_words).

@@ -432,3 +432,47 @@ def test_html_entries_are_rendered_when_read_and_searchable_by_their_words(
     assert [r["id"] for r in json.loads(cli("inbox", "--search", "DESIGN &", "--json").stdout)] == [item["id"]]
     shown = cli("show", item["id"]).stdout
     assert "Peer design & feedback\n\nSecond paragraph" in shown
+
+
+def test_entry_html_kept_as_given_is_sanitized_whenever_it_is_read(
+    feed_server: FeedServer, pln_home: Path, cli: Any
+) -> None:
+    """The fast path stores an entry's HTML as the feed gave it (sanitizing at sync was a fifth
+    of a cold sync): scripts, handlers and terminal escapes must still never come out — not
+    in show, --json, the summary, nor the words search finds. (An entry with a link that is
+    not http(s) or mailto goes to feedparser, which sanitizes at sync.)"""
+    from companion.sources.feed_parse import parse_feed
+
+    hostile = (
+        '<p onclick="steal()">Rubric <b>design</b></p><script>alert("pwned")</script>'
+        '<style>p{color:red}</style><!-- hidden note --><a href="https://blog.example/ok" '
+        'onmouseover="steal()">good</a><iframe name="frame"></iframe><img src="https://t.example/'
+        'pixel.gif" onerror="steal()">'
+        "<p>Bell&#7;&#27;[31mred</p>"
+    )
+    from html import escape
+
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>B</title>'
+        "<link>https://blog.example/</link><item><link>https://blog.example/x</link>"
+        "<guid>x1</guid><pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate>"
+        f"<description>{escape(hostile)}</description></item></channel></rss>"
+    )
+    parsed = parse_feed(body.encode(), {"Content-Type": "application/rss+xml"}, "u", "s")
+    assert parsed.parser == "fast" and "<script>" in parsed.items[0].html  # kept as given
+    follow(pln_home, feed_server.route("/f.xml", body=body))
+    sync(cli)
+    (item,) = inbox(cli)
+    shown = json.loads(cli("show", item["id"], "--json").stdout)
+    for bad in ("<script", "pwned", "onclick", "onmouseover", "onerror", "<iframe", "<style",
+                "hidden note"):
+        assert bad not in shown["html"], bad
+        assert bad not in shown["text"], bad
+    assert '<a href="https://blog.example/ok"' in shown["html"] and "Rubric design" in shown["text"]
+    listing = cli("inbox", "--all").stdout  # (show marked it read)
+    assert "Rubric design" in listing and "pwned" not in listing and "\x1b" not in listing
+    text = cli("show", item["id"]).stdout
+    assert "Rubric design" in text and "\x1b" not in text and "\x07" not in text
+    for word in ("pwned", "steal", "hidden", "color"):
+        assert json.loads(cli("inbox", "--all", "--search", word, "--json").stdout) == [], word
+    assert len(json.loads(cli("inbox", "--all", "--search", "rubric design", "--json").stdout)) == 1

@@ -233,3 +233,28 @@ def test_fast_path_items_carry_their_entry_fingerprint() -> None:
     slow = parse_feed(feed("one"), {"Content-Type": "text/html"}, "u", "s")  # not the fast path
     assert slow.parser == "feedparser" and slow.items[0].title == "A"
     assert slow.items[0].fingerprint != one.items[0].fingerprint
+
+
+@pytest.mark.parametrize(("html", "relative"), [
+    ('<a href="https://x.example/">', False), ('<a href=https://x.example/>', False),
+    ('<a href="mailto:a@b.example">', False), ('<img src="http://x.example/i.png">', False),
+    ('<a data-href="/x">', False), ("<p>no links</p>", False),
+    ('<a href="/x">', True), ("<a HREF='x'>", True), ("<a href=x>", True),
+    ('<img\nsrc = "x.png">', True), ('<img/src="x.png">', True), ('<a title="t"href="x">', True),
+    ('<a href="HTTPS://x.example/">', True), ('<a href=" https://x.example/">', True),
+    ('<a href="">', True), ('<a href="javascript:alert(1)">', True), ('<a href="//x.example/">', True),
+])  # fmt: skip
+def test_fast_path_leaves_html_with_relative_urls_to_feedparser(html: str, relative: bool) -> None:
+    """Entry HTML is checked as the feed gave it: any href/src that is not an absolute
+    http(s) or mailto URL sends the document to feedparser (which resolves and sanitizes)."""
+    from companion.sources.feed_fast import _RELATIVE_URL_ATTR
+
+    assert bool(_RELATIVE_URL_ATTR.search(" " + html)) is relative
+
+
+def test_plain_words_of_html_as_a_feed_gave_it() -> None:
+    from companion.html import plain_words
+
+    raw = ('<p>Keep</p><script type="x">alert("no")</script><STYLE>p{}</STYLE><!-- not -->'
+           '<p>this a &lt; b, 3 < 4</p><script>unclosed')
+    assert plain_words(raw).split() == ["Keep", "this", "a", "<", "b,", "3", "<", "4"]

@@ -52,8 +52,14 @@ _MONTHS = {m: i for i, m in enumerate(
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 _ABSOLUTE = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 # A relative URL in HTML would need feedparser's xml:base resolution: leave those to it.
-# (Checked on nh3's output, where every kept URL is a quoted href or src after a space.)
-_RELATIVE_URL_ATTR = re.compile(r' (?:href|src)="(?!https?://|mailto:)')
+# Checked on the entry's HTML as the feed gave it: any href= or src= (any case, quoted or
+# not) whose value does not start with http://, https:// or mailto: (in lower case, as the
+# checks on sanitized HTML did). Text that merely looks like one costs a feedparser read.
+_RELATIVE_URL_ATTR = re.compile(
+    r"""[\s/"'](?:href|src)\s*=\s*(?:"(?!(?-i:https?://|mailto:))|'(?!(?-i:https?://|mailto:))"""
+    r"""|(?!["'\s]|(?-i:https?://|mailto:)))""",
+    re.IGNORECASE,
+)
 _EMAIL_NAME = re.compile(r"^\S+@\S+ \(([^()]+)\)$")
 
 
@@ -132,14 +138,15 @@ def _url(value: str) -> str:
 
 
 def _body(value: str, typ: str) -> tuple[str, str]:
-    from companion.sources.feed_parse import html_body, sanitize
+    from companion.sources.feed_parse import html_body
 
     if typ != "text/html":
         return html_body(value, typ)
-    html = sanitize(value)
-    if ("href=" in html or "src=" in html) and _RELATIVE_URL_ATTR.search(html):
+    if "=" in value and _RELATIVE_URL_ATTR.search(value):
         raise Reject("relative URL in HTML")
-    return html, ""  # the text is rendered when read (see ItemData.text)
+    # Kept as the feed gave it: sanitized whenever it is read, its text rendered then too
+    # (see ItemData.html). Sanitizing 10,000 entries was a fifth of a cold sync.
+    return value, ""
 
 
 def _children(el: Any, allowed: set[str], once: set[str]) -> dict[str, list[Any]]:

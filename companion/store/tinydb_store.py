@@ -640,8 +640,8 @@ class TinyDBStore:
     def get(self, item_id: str, *, text: bool = True) -> dict[str, Any] | None:
         """One item's full record (light part + heavy fields), a copy; None if unknown.
 
-        A feed entry's text is rendered from its HTML here, when it is read (it is not
-        stored); ``text=False`` skips that for callers that do not show it.
+        A feed entry's text is rendered from its (sanitized) HTML here, when it is read (it
+        is not stored); ``text=False`` skips that for callers that do not show it.
         """
         key = self.locate(item_id)
         if key is None:
@@ -652,9 +652,9 @@ class TinyDBStore:
         body = self._body_db(key).table("bodies")._read_table().get(item_id) or {}
         rec = {**doc, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
         if text and not rec.get("text") and body.get("html"):
-            from companion.html import html_to_text
+            from companion.html import html_to_text, sanitize
 
-            rec["text"] = html_to_text(body["html"])
+            rec["text"] = html_to_text(sanitize(body["html"]))
         return rec
 
     def release_clean(self) -> None:
@@ -683,12 +683,23 @@ class TinyDBStore:
         return rec
 
     def get_body(self, item_id: str) -> dict[str, Any]:
-        """The heavy part of an item: its sanitized HTML ("html") and HEAVY_FIELDS; {} if none."""
+        """The heavy part of an item: its sanitized HTML ("html") and HEAVY_FIELDS; {} if none.
+
+        Bodies may be stored as the source gave them (the feed fast path does not sanitize
+        at sync): every body leaves the store sanitized.
+        """
         key = self.locate(item_id)
         if key is None:
             return {}
         doc = self._body_db(key).table("bodies")._read_table().get(item_id)
-        return dict(doc) if doc else {}
+        if not doc:
+            return {}
+        body = dict(doc)
+        if body.get("html"):
+            from companion.html import sanitize
+
+            body["html"] = sanitize(body["html"])
+        return body
 
     def put_many(self, records: Iterable[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
         """Insert or replace items (record, body-or-None to keep the old body); returns count."""
