@@ -243,13 +243,18 @@ def test_fast_path_items_carry_their_entry_fingerprint() -> None:
     ('<img\nsrc = "x.png">', True), ('<img/src="x.png">', True), ('<a title="t"href="x">', True),
     ('<a href="HTTPS://x.example/">', True), ('<a href=" https://x.example/">', True),
     ('<a href="">', True), ('<a href="javascript:alert(1)">', True), ('<a href="//x.example/">', True),
+    ('<a title="a>b" href="/x">', True), ("<a title='x' href='https://x.example/src/'>", False),
+    ('<A HREF="/x">', True), ('<p>src="x" in text</p><a href="https://x.example/">', False),
+    ('<iframe src="/x">', False), ('<a href="https://x.example/"><img src="i.png">', True),
 ])  # fmt: skip
 def test_fast_path_leaves_html_with_relative_urls_to_feedparser(html: str, relative: bool) -> None:
-    """Entry HTML is checked as the feed gave it: any href/src that is not an absolute
-    http(s) or mailto URL sends the document to feedparser (which resolves and sanitizes)."""
-    from companion.sources.feed_fast import _RELATIVE_URL_ATTR
+    """Entry HTML is checked as the feed gave it: an <a href> or <img src> that is not an
+    absolute http(s) or mailto URL sends the document to feedparser (which resolves and
+    sanitizes); other tags' URLs do not matter, sanitizing drops them."""
+    from companion.sources.feed_fast import has_relative_url
 
-    assert bool(_RELATIVE_URL_ATTR.search(" " + html)) is relative
+    assert has_relative_url(html) is relative
+    assert has_relative_url(f"<p>{html} and more</p>" * 3) is relative
 
 
 def test_plain_words_of_html_as_a_feed_gave_it() -> None:
@@ -258,3 +263,37 @@ def test_plain_words_of_html_as_a_feed_gave_it() -> None:
     raw = ('<p>Keep</p><script type="x">alert("no")</script><STYLE>p{}</STYLE><!-- not -->'
            '<p>this a &lt; b, 3 < 4</p><script>unclosed')
     assert plain_words(raw).split() == ["Keep", "this", "a", "<", "b,", "3", "<", "4"]
+
+
+def test_relative_url_check_agrees_with_an_html_parser_on_random_tags() -> None:
+    from html.parser import HTMLParser
+
+    from companion.sources.feed_fast import has_relative_url
+
+    class Ref(HTMLParser):
+        relative = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            for name, value in attrs:
+                if tag in ("a", "img") and name in ("href", "src") and not (value or "").startswith(
+                        ("http://", "https://", "mailto:")):
+                    self.relative = True
+
+    r = random.Random(11)
+    values = ["https://x.example/a", "http://x.example/src/", "mailto:a@b.example", "/rel",
+              "rel.png", "HTTPS://x.example/", "#top", "https://x.example/?q=href"]
+    for _ in range(3000):
+        parts = []
+        for _ in range(r.randint(1, 4)):
+            tag = r.choice(["a", "img", "p", "A", "IMG", "span"])
+            attrs = []
+            for _ in range(r.randint(0, 3)):
+                name = r.choice(["href", "src", "HREF", "title", "data-href", "alt"])
+                value = r.choice(values)
+                q = r.choice(['"', "'", ""]) if " " not in value else '"'
+                attrs.append(f"{name}{r.choice(['=', ' = '])}{q}{value}{q}")
+            parts.append(f"<{tag}{''.join(' ' + a for a in attrs)}>text src href</{tag}>")
+        html = "".join(parts)
+        ref = Ref()
+        ref.feed(html)
+        assert has_relative_url(html) is ref.relative, html
