@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -393,14 +393,18 @@ class Companion:
     def _collect(self, pool: Any, todo: list[SourceSpec], run: Callable[[SourceSpec], Any],
                  states: dict[str, dict[str, Any]], results: list[SyncResult], now: datetime,
                  progress: ProgressFn | None) -> None:
-        """Submit every fetch and store each result in this thread as it completes."""
-        from concurrent.futures import as_completed
+        """Submit every fetch and store each result in this thread as it completes. A result
+        is dropped once stored: the fetches' bodies and items are never all held at once."""
+        import queue
 
         from companion.sources.base import RetryLater
 
-        started = {pool.submit(run, spec): (spec, self.clock()) for spec in todo}
-        for fut in as_completed(started):  # each result stored as soon as it arrives
-            spec, t0 = started[fut]
+        finished: queue.SimpleQueue[tuple[SourceSpec, datetime, Any]] = queue.SimpleQueue()
+        for spec in todo:
+            pool.submit(run, spec).add_done_callback(
+                lambda fut, spec=spec, t0=self.clock(): finished.put((spec, t0, fut)))
+        for _ in todo:  # each result stored as soon as it arrives
+            spec, t0, fut = finished.get()
             state = dict(states.get(spec.id, {}))
             health = dict(state.get("health", {}))
             result = SyncResult(spec.id, spec.label, "ok")
@@ -452,25 +456,28 @@ class Companion:
             if progress:
                 progress(result)
 
-    def _store_items(self, source_id: str, items: tuple[ItemData, ...], now: datetime,
+    def _store_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
                      prepared: tuple[Any, ...] | None = None) -> tuple[int, int]:
         """Merge fetched items into the inbox; returns (new, updated). ``prepared`` (from
-        ``prepare_new_items``, one per item) is filed as it is for an item that is new."""
+        ``prepare_new_items``, one per item) is filed as it is for an item that is new;
+        ``items`` is only read for the others."""
         from companion.decide import item_id, merge
 
-        if not items:
+        n_items = len(prepared) if prepared is not None else len(items)
+        if not n_items:
             return 0, 0
         store = self.store
         writes = []
         fresh = []
         new = updated = 0
         seen: set[str] = set()
-        for n, data in enumerate(items):
+        for n in range(n_items):
             ready = prepared[n] if prepared is not None else None
-            iid = ready.id if ready is not None else item_id(data.key)
+            key = ready.light["key"] if ready is not None else items[n].key
+            iid = ready.id if ready is not None else item_id(key)
             existing = store.get(iid, text=False)
-            if existing is not None and existing.get("key") != data.key:
-                iid = item_id(data.key, taken={iid: existing.get("key", "")})
+            if existing is not None and existing.get("key") != key:
+                iid = item_id(key, taken={iid: existing.get("key", "")})
                 existing = store.get(iid, text=False)
                 ready = None
             if iid in seen:
@@ -480,7 +487,7 @@ class Companion:
                 fresh.append(ready)
                 new += 1
                 continue
-            out = merge(existing, data, source_id, now, item_id_=iid)
+            out = merge(existing, items[n], source_id, now, item_id_=iid)
             if out is None:
                 continue
             writes.append(out)

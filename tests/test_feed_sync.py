@@ -381,6 +381,26 @@ def test_big_feeds_are_parsed_in_forked_workers(feed_server: FeedServer, pln_hom
     listed = json.loads(_pln_process(pln_home, "inbox", "--all", "--json").stdout)
     assert len(listed) == 120
     assert {r["title"] for r in listed} >= {f"Post 39 of feed 2 {words[:59]}"}
+    # An entry the inbox already has comes back from a worker as an item to merge (not as a
+    # new record to file): one revised in feed 0; feed 1 gains one.
+    old = next(r for r in listed if r["title"].startswith("Post 5 of feed 0 "))
+    assert _pln_process(pln_home, "read", old["id"]).returncode == 0
+    items = [(f"big0-{i}", f"Post {i} of feed 0 {words[: 20 + i]}") for i in range(40)]
+    items[5] = ("big0-5", "Post 5, revised")
+    body = rss(*items, title="Big 0").replace("&lt;/p&gt;", f" {words}&lt;/p&gt;")
+    feed_server.route("/big0.xml", body=body, etag='"b0-2"')
+    items = [(f"big1-{i}", f"Post {i} of feed 1 {words[: 20 + i]}") for i in range(40)]
+    body = rss(*items, title="Big 1").replace("&lt;/p&gt;", f" {words}&lt;/p&gt;")
+    body = body.replace("</channel>", (
+        "<item><title>Added</title><link>https://blog.example/big1-new</link><guid>"
+        "https://blog.example/big1-new</guid><description>x</description></item></channel>"))
+    feed_server.route("/big1.xml", body=body, etag='"b1-2"')
+    third = json.loads(_pln_process(pln_home, "sync", "--json").stdout)
+    assert [(r["status"], r["new"], r["updated"]) for r in third] == [
+        ("ok", 0, 1), ("ok", 1, 0), ("not_modified", 0, 0)]
+    listed = {r["id"]: r for r in json.loads(_pln_process(pln_home, "inbox", "--all", "--json").stdout)}
+    assert len(listed) == 121
+    assert listed[old["id"]]["title"] == "Post 5, revised" and listed[old["id"]]["read"] is True
 
 
 def test_parse_workers_are_forked_only_from_a_single_threaded_process() -> None:

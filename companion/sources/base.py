@@ -8,7 +8,7 @@ new module plus one line in ``REGISTRY``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class FetchResult:
     """What one fetch produced."""
 
-    items: tuple[ItemData, ...] = ()
+    items: Sequence[ItemData] = ()
     state: Mapping[str, Any] = field(default_factory=dict)  # opaque, saved for next time
     not_modified: bool = False  # nothing new (e.g. 304): no parsing, no database write
     new_url: str | None = None  # a permanent redirect: the config is updated

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,6 +34,7 @@ from companion.sources.base import FetchResult, RetryLater, SourceContext
 
 if TYPE_CHECKING:
     from companion.config import Settings
+    from companion.models import ItemData
     from companion.sources.feed_parse import ParsedFeed
     from companion.specs import SourceSpec
 
@@ -132,20 +133,23 @@ def _parse_pool() -> Any:
 
 
 def _parse(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
-           known: frozenset[str], prepare: Any = None,
-           now: datetime | None = None) -> tuple[ParsedFeed, tuple[Any, ...] | None]:
-    """Parse (in a worker process when the body is big enough), then run ``prepare`` on the
-    items there too (see SourceContext.prepare)."""
+           known: frozenset[str], prepare: Any = None, now: datetime | None = None,
+           ) -> tuple[ParsedFeed, Sequence[ItemData], tuple[Any, ...] | None]:
+    """Parse (in a worker process when the body is big enough) and run ``prepare`` on the
+    items there too (see SourceContext.prepare): (parsed, its items, prepared or None)."""
     pool = _parse_pool() if len(body) >= _POOL_MIN_BYTES else None
-    if pool is None:
-        return _parse_job(body, headers, url, source_id, known, prepare, now)
-    from concurrent.futures.process import BrokenProcessPool
+    if pool is not None:
+        from concurrent.futures.process import BrokenProcessPool
 
-    try:
-        return pool.submit(_parse_job, body, dict(headers), url, source_id, known, prepare,  # type: ignore[no-any-return]
-                           now).result()
-    except BrokenProcessPool:  # a worker died (out of memory, killed): parse here instead
-        return _parse_job(body, headers, url, source_id, known, prepare, now)
+        try:
+            parsed, blob, prepared = pool.submit(
+                _parse_remote, body, dict(headers), url, source_id, known, prepare, now).result()
+        except BrokenProcessPool:  # a worker died (out of memory, killed): parse here instead
+            pass
+        else:
+            return parsed, (PickledItems(blob) if blob is not None else parsed.items), prepared
+    parsed, prepared = _parse_job(body, headers, url, source_id, known, prepare, now)
+    return parsed, parsed.items, prepared
 
 
 def _parse_job(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
@@ -160,6 +164,42 @@ def _parse_job(body: bytes, headers: Mapping[str, str], url: str, source_id: str
     for item in parsed.items:  # indexed in ``prepared``; rendered again if ever needed
         item.__dict__.pop("words", None)
     return parsed, prepared
+
+
+def _parse_remote(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
+                  known: frozenset[str], prepare: Any,
+                  now: datetime | None) -> tuple[ParsedFeed, bytes | None, tuple[Any, ...] | None]:
+    """``_parse_job`` in a worker. With ``prepared``, the items travel back pickled apart, as
+    bytes: the storing process files what is prepared, and unpickles the items only for an
+    entry it already has (half of what it would unpickle otherwise)."""
+    import pickle
+    from dataclasses import replace
+
+    parsed, prepared = _parse_job(body, headers, url, source_id, known, prepare, now)
+    if prepared is None:
+        return parsed, None, None
+    return replace(parsed, items=()), pickle.dumps(parsed.items, pickle.HIGHEST_PROTOCOL), prepared
+
+
+class PickledItems(Sequence["ItemData"]):
+    """Items pickled by a parse worker, unpickled on first use."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob: bytes | None = blob
+        self._items: tuple[ItemData, ...] = ()
+
+    def _load(self) -> tuple[ItemData, ...]:
+        if self._blob is not None:
+            import pickle
+
+            self._items, self._blob = pickle.loads(self._blob), None
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._load()[i]
 
 
 def _env_proxy(scheme: str, host: str) -> str | None:
@@ -471,12 +511,12 @@ class FeedSource:
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         known = frozenset(state.get("seen", ())) if same else frozenset()
-        parsed, prepared = _parse(resp.body, resp.headers, resp.url, self.spec.id, known,
-                                  self.ctx.prepare, now)
+        parsed, items, prepared = _parse(resp.body, resp.headers, resp.url, self.spec.id, known,
+                                         self.ctx.prepare, now)
         new_state["body_hash"] = digest
         new_state["seen"] = list(parsed.fingerprints)
         return FetchResult(
-            items=parsed.items,
+            items=items,
             state=new_state,
             new_url=new_url,
             notes=parsed.notes,

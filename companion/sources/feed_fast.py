@@ -345,9 +345,10 @@ def _atom(root: Any, source_id: str, known: frozenset[str]) -> Any:
     feed_link = ""
     items = []
     prints = []
+    # the feed's author stands in for an entry's: part of what the entry means
+    author_raw = repr(feed_author).encode()
     for entry in f.get(f"{ATOM}entry", []):
-        # the feed's author stands in for an entry's: part of what the entry means
-        fp = fingerprint("a", etree.tostring(entry) + repr(feed_author).encode())
+        fp = fingerprint("a", etree.tostring(entry) + author_raw)
         prints.append(fp)
         if fp in known:
             continue
