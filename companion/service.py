@@ -403,8 +403,10 @@ class Companion:
         for spec in todo:
             pool.submit(run, spec).add_done_callback(
                 lambda fut, spec=spec, t0=self.clock(): finished.put((spec, t0, fut)))
-        for _ in todo:  # each result stored as soon as it arrives
+        waiting = len(todo)
+        while waiting:  # each result stored as soon as it arrives
             spec, t0, fut = finished.get()
+            waiting -= 1
             state = dict(states.get(spec.id, {}))
             health = dict(state.get("health", {}))
             result = SyncResult(spec.id, spec.label, "ok")
@@ -433,6 +435,12 @@ class Companion:
                     failures=int(health.get("failures", 0)) + 1,
                 )
             else:
+                if fetched.later is not None:  # finished elsewhere (a parse worker): wait for it
+                    fetched.later.add_done_callback(
+                        lambda done, spec=spec, t0=t0, finish=fetched.finish: finished.put(
+                            (spec, t0, _Finishing(finish, done))))
+                    waiting += 1
+                    continue
                 result.notes.extend(fetched.notes)
                 state.pop("retry_until", None)
                 if fetched.retired:
@@ -719,6 +727,16 @@ class Companion:
 
         handles = [a.handle for a in self.credentials.accounts if a.handle]
         return export(self.list_reflections(), fmt, author=handles[0] if handles else "")
+
+
+class _Finishing:
+    """A fetch whose last step (``finish``) runs in the storing thread once ``done`` is."""
+
+    def __init__(self, finish: Callable[[Any], Any], done: Any) -> None:
+        self.finish, self.done = finish, done
+
+    def result(self) -> Any:
+        return self.finish(self.done)
 
 
 def prepare_new_items(items: tuple[ItemData, ...], source_id: str, now: datetime) -> tuple[Any, ...]:

@@ -496,3 +496,29 @@ def test_entry_html_kept_as_given_is_sanitized_whenever_it_is_read(
     for word in ("pwned", "steal", "hidden", "color"):
         assert json.loads(cli("inbox", "--all", "--search", word, "--json").stdout) == [], word
     assert len(json.loads(cli("inbox", "--all", "--search", "rubric design", "--json").stdout)) == 1
+
+
+def test_a_worker_that_cannot_parse_a_body_fails_only_its_source(
+    feed_server: FeedServer, pln_home: Path
+) -> None:
+    """Big bodies are parsed in worker processes while the fetch threads move on; an HTML
+    page or broken XML there is that source's error, reported like any other."""
+    words = " ".join(f"word{i}" for i in range(120))
+    good = rss(*[(f"g{i}", f"Post {i}") for i in range(40)]).replace("&lt;/p&gt;", f" {words}&lt;/p&gt;")
+    page = "<!doctype html><html><body>" + "<p>not a feed</p>" * 2000 + "</body></html>"
+    broken = "\x00\x01 this is }{ no feed at all <<<" * 800
+    assert min(len(good), len(page), len(broken)) > 20_000
+    # more big feeds than may wait for a worker at once (16): each parse frees its place
+    goods = [feed_server.route(f"/good{n}.xml", body=good.replace("<guid isPermaLink=\"false\">",
+                                                                 f"<guid isPermaLink=\"false\">{n}-"))
+             for n in range(20)]
+    follow(pln_home, *goods, feed_server.route("/page.html", body=page, content_type="text/html"),
+           feed_server.route("/broken.xml", body=broken))
+    r = _pln_process(pln_home, "sync", "--json")
+    assert r.returncode == 1, r.stderr
+    got = {res["label"].rsplit("/", 1)[-1]: res for res in json.loads(r.stdout)}
+    assert [(got[f"good{n}.xml"]["status"], got[f"good{n}.xml"]["new"]) for n in range(20)] == [
+        ("ok", 40)] * 20
+    assert got["page.html"]["status"] == "error" and "not a feed" in got["page.html"]["error"]
+    assert got["broken.xml"]["status"] == "error" and got["broken.xml"]["error"].startswith("not a feed")
+    assert len(json.loads(_pln_process(pln_home, "inbox", "--all", "--json").stdout)) == 800

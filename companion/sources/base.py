@@ -35,6 +35,11 @@ class FetchResult:
     requests: int = 0
     # SourceContext.prepare's result for ``items``, one per item, when the source ran it
     prepared: tuple[Any, ...] | None = None
+    # The rest of the fetch runs elsewhere (a feed parsed in a worker process) and this result
+    # is not final: once ``later`` (a Future) is done, ``finish(later)`` gives the one that
+    # replaces it, or raises as fetch would. The fetch thread is free for the next source.
+    later: Any = None
+    finish: Callable[[Any], FetchResult] | None = None
 
 
 class RetryLater(SourceError):

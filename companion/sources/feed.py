@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -132,18 +133,42 @@ def _parse_pool() -> Any:
         return _POOL or None
 
 
-def _parse(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
-           known: frozenset[str], prepare: Any = None, now: datetime | None = None,
-           ) -> tuple[ParsedFeed, Sequence[ItemData], tuple[Any, ...] | None]:
-    """Parse (in a worker process when the body is big enough) and run ``prepare`` on the
-    items there too (see SourceContext.prepare): (parsed, its items, prepared or None)."""
+def _parse_later(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
+                 known: frozenset[str], prepare: Any, now: datetime | None) -> Future[Any] | None:
+    """Submit a body big enough to a parse worker and return at once (the fetch thread goes
+    on to its next feed); None when it is parsed here (small body, one core, no pool).
+
+    At most ``_IN_FLIGHT`` bodies wait for a worker at a time: a fetch thread that gets ahead
+    of them waits here, so fetched bodies do not pile up in memory.
+    """
     pool = _parse_pool() if len(body) >= _POOL_MIN_BYTES else None
-    if pool is not None:
+    if pool is None:
+        return None
+    from concurrent.futures.process import BrokenProcessPool
+
+    _IN_FLIGHT.acquire()
+    try:
+        fut = pool.submit(_parse_remote, body, dict(headers), url, source_id, known, prepare, now)
+    except (BrokenProcessPool, RuntimeError):  # a worker died, or the pool is shut down
+        _IN_FLIGHT.release()
+        return None
+    fut.add_done_callback(lambda _: _IN_FLIGHT.release())
+    return fut
+
+
+_IN_FLIGHT = threading.BoundedSemaphore(16)
+
+
+def _parsed(fut: Future[Any] | None, body: bytes, headers: Mapping[str, str], url: str,
+            source_id: str, known: frozenset[str], prepare: Any = None,
+            now: datetime | None = None,
+            ) -> tuple[ParsedFeed, Sequence[ItemData], tuple[Any, ...] | None]:
+    """(parsed, its items, prepared or None): from the worker's ``fut``, else parsed here."""
+    if fut is not None:
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            parsed, blob, prepared = pool.submit(
-                _parse_remote, body, dict(headers), url, source_id, known, prepare, now).result()
+            parsed, blob, prepared = fut.result()
         except BrokenProcessPool:  # a worker died (out of memory, killed): parse here instead
             pass
         else:
@@ -511,18 +536,20 @@ class FeedSource:
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         known = frozenset(state.get("seen", ())) if same else frozenset()
-        parsed, items, prepared = _parse(resp.body, resp.headers, resp.url, self.spec.id, known,
-                                         self.ctx.prepare, now)
-        new_state["body_hash"] = digest
-        new_state["seen"] = list(parsed.fingerprints)
-        return FetchResult(
-            items=items,
-            state=new_state,
-            new_url=new_url,
-            notes=parsed.notes,
-            requests=1,
-            prepared=prepared,
-        )
+        args = (resp.body, resp.headers, resp.url, self.spec.id, known, self.ctx.prepare, now)
+        parsing = _parse_later(*args)
+
+        def finish(done: Future[Any] | None = None) -> FetchResult:
+            parsed, items, prepared = _parsed(done, *args)
+            new_state["body_hash"] = digest
+            new_state["seen"] = list(parsed.fingerprints)
+            return FetchResult(items=items, state=new_state, new_url=new_url, notes=parsed.notes,
+                               requests=1, prepared=prepared)
+
+        if parsing is None:
+            return finish()
+        return FetchResult(state=new_state, new_url=new_url, requests=1, later=parsing,
+                           finish=finish)
 
 
 # ----- autodiscovery ----------------------------------------------------------------------------
