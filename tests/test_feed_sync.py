@@ -187,6 +187,19 @@ def test_oversized_body(feed_server: FeedServer, pln_home: Path, cli: Any) -> No
     assert res["error"] == "response larger than 0.002 MB (the size cap)"
 
 
+def test_gzip_bomb_is_capped_after_decompressing(
+    feed_server: FeedServer, pln_home: Path, cli: Any
+) -> None:
+    """A gzipped body is decompressed where it is parsed; the size cap holds for what it
+    decompresses to, not only for the bytes on the wire."""
+    body = rss(*[(f"g{i}", "x" * 2000) for i in range(60)])  # ~130 KB, ~2 KB gzipped
+    url = feed_server.route("/bomb.xml", body=body, gzip=True)
+    follow(pln_home, url, settings="max_bytes = 50000")
+    res = sync(cli, code=1)[url]
+    assert res["error"] == "response larger than 0.05 MB (the size cap)"
+    assert feed_server.requests  # it was fetched: the wire size was under the cap
+
+
 def test_endless_body(feed_server: FeedServer, pln_home: Path, cli: Any) -> None:
     url = feed_server.route("/endless.xml", endless=True)
     follow(pln_home, url, settings="max_bytes = 1000000")
@@ -508,10 +521,19 @@ def test_a_worker_that_cannot_parse_a_body_fails_only_its_source(
     page = "<!doctype html><html><body>" + "<p>not a feed</p>" * 2000 + "</body></html>"
     broken = "\x00\x01 this is }{ no feed at all <<<" * 800
     assert min(len(good), len(page), len(broken)) > 20_000
-    # more big feeds than may wait for a worker at once (16): each parse frees its place
-    goods = [feed_server.route(f"/good{n}.xml", body=good.replace("<guid isPermaLink=\"false\">",
-                                                                 f"<guid isPermaLink=\"false\">{n}-"))
-             for n in range(20)]
+    # more big feeds than may wait for a worker at once (16): each parse frees its place;
+    # half of them gzipped (decompressed in the worker)
+    import random
+    import re
+
+    noise = random.Random(5)
+    goods = []
+    for n in range(20):
+        body = good.replace('<guid isPermaLink="false">', f'<guid isPermaLink="false">{n}-')
+        if n % 2:  # (random words: compressed, it still needs a worker)
+            body = re.sub("word1 ", lambda _: "".join(f"{noise.getrandbits(64):x} " for _ in range(30)),
+                          body)
+        goods.append(feed_server.route(f"/good{n}.xml", body=body, gzip=bool(n % 2)))
     follow(pln_home, *goods, feed_server.route("/page.html", body=page, content_type="text/html"),
            feed_server.route("/broken.xml", body=broken))
     r = _pln_process(pln_home, "sync", "--json")

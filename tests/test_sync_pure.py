@@ -297,3 +297,24 @@ def test_relative_url_check_agrees_with_an_html_parser_on_random_tags() -> None:
         ref = Ref()
         ref.feed(html)
         assert has_relative_url(html) is ref.relative, html
+
+
+def test_gunzip_reads_what_urllib3_reads_and_keeps_the_size_cap() -> None:
+    import gzip
+    import zlib
+
+    from companion.errors import FetchError
+    from companion.sources.feed import gunzip
+
+    one, two = gzip.compress(b"<rss>" + b"a" * 5000), gzip.compress(b"</rss>")
+    assert gunzip(one, 10_000) == b"<rss>" + b"a" * 5000
+    assert gunzip(one + two, 10_000) == b"<rss>" + b"a" * 5000 + b"</rss>"  # two members
+    assert gunzip(one + b"\x00junk", 10_000).endswith(b"a")  # garbage after a member
+    with pytest.raises(FetchError, match="size cap"):
+        gunzip(gzip.compress(b"\x00" * 10_000_000), 1_000_000)  # a bomb: 10 KB on the wire
+    with pytest.raises(FetchError, match="size cap"):
+        gunzip(one + two, 5004)
+    with pytest.raises(FetchError, match="gzip"):
+        gunzip(b"not gzip at all", 10_000)
+    with pytest.raises(FetchError, match="gzip"):
+        gunzip(zlib.compress(b"zlib, not gzip"), 10_000)

@@ -134,21 +134,24 @@ def _parse_pool() -> Any:
 
 
 def _parse_later(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
-                 known: frozenset[str], prepare: Any, now: datetime | None) -> Future[Any] | None:
+                 known: frozenset[str], prepare: Any, now: datetime | None,
+                 encoding: str = "", max_bytes: int = 0) -> Future[Any] | None:
     """Submit a body big enough to a parse worker and return at once (the fetch thread goes
     on to its next feed); None when it is parsed here (small body, one core, no pool).
 
     At most ``_IN_FLIGHT`` bodies wait for a worker at a time: a fetch thread that gets ahead
     of them waits here, so fetched bodies do not pile up in memory.
     """
-    pool = _parse_pool() if len(body) >= _POOL_MIN_BYTES else None
+    size = len(body) * (4 if encoding else 1)  # (feeds compress about 5:1)
+    pool = _parse_pool() if size >= _POOL_MIN_BYTES else None
     if pool is None:
         return None
     from concurrent.futures.process import BrokenProcessPool
 
     _IN_FLIGHT.acquire()
     try:
-        fut = pool.submit(_parse_remote, body, dict(headers), url, source_id, known, prepare, now)
+        fut = pool.submit(_parse_remote, body, dict(headers), url, source_id, known, prepare, now,
+                          encoding, max_bytes)
     except (BrokenProcessPool, RuntimeError):  # a worker died, or the pool is shut down
         _IN_FLIGHT.release()
         return None
@@ -161,7 +164,7 @@ _IN_FLIGHT = threading.BoundedSemaphore(16)
 
 def _parsed(fut: Future[Any] | None, body: bytes, headers: Mapping[str, str], url: str,
             source_id: str, known: frozenset[str], prepare: Any = None,
-            now: datetime | None = None,
+            now: datetime | None = None, encoding: str = "", max_bytes: int = 0,
             ) -> tuple[ParsedFeed, Sequence[ItemData], tuple[Any, ...] | None]:
     """(parsed, its items, prepared or None): from the worker's ``fut``, else parsed here."""
     if fut is not None:
@@ -173,15 +176,18 @@ def _parsed(fut: Future[Any] | None, body: bytes, headers: Mapping[str, str], ur
             pass
         else:
             return parsed, (PickledItems(blob) if blob is not None else parsed.items), prepared
-    parsed, prepared = _parse_job(body, headers, url, source_id, known, prepare, now)
+    parsed, prepared = _parse_job(body, headers, url, source_id, known, prepare, now, encoding,
+                                  max_bytes)
     return parsed, parsed.items, prepared
 
 
 def _parse_job(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
-               known: frozenset[str], prepare: Any,
-               now: datetime | None) -> tuple[ParsedFeed, tuple[Any, ...] | None]:
+               known: frozenset[str], prepare: Any, now: datetime | None, encoding: str = "",
+               max_bytes: int = 0) -> tuple[ParsedFeed, tuple[Any, ...] | None]:
     from companion.sources.feed_parse import parse_feed
 
+    if encoding:
+        body = gunzip(body, max_bytes)
     parsed = parse_feed(body, headers, url, source_id, known)
     if prepare is None or now is None or not parsed.items:
         return parsed, None
@@ -192,15 +198,16 @@ def _parse_job(body: bytes, headers: Mapping[str, str], url: str, source_id: str
 
 
 def _parse_remote(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
-                  known: frozenset[str], prepare: Any,
-                  now: datetime | None) -> tuple[ParsedFeed, bytes | None, tuple[Any, ...] | None]:
+                  known: frozenset[str], prepare: Any, now: datetime | None, encoding: str,
+                  max_bytes: int) -> tuple[ParsedFeed, bytes | None, tuple[Any, ...] | None]:
     """``_parse_job`` in a worker. With ``prepared``, the items travel back pickled apart, as
     bytes: the storing process files what is prepared, and unpickles the items only for an
     entry it already has (half of what it would unpickle otherwise)."""
     import pickle
     from dataclasses import replace
 
-    parsed, prepared = _parse_job(body, headers, url, source_id, known, prepare, now)
+    parsed, prepared = _parse_job(body, headers, url, source_id, known, prepare, now, encoding,
+                                  max_bytes)
     if prepared is None:
         return parsed, None, None
     return replace(parsed, items=()), pickle.dumps(parsed.items, pickle.HIGHEST_PROTOCOL), prepared
@@ -302,6 +309,8 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     moved_to: str | None  # target of a chain of permanent redirects from the start, if any
+    # "gzip" when ``body`` was left compressed (``keep_gzip``): ``gunzip`` gives the bytes
+    encoding: str = ""
 
 
 def _mb(n: int) -> str:
@@ -364,11 +373,14 @@ def http_get(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    keep_gzip: bool = False,
 ) -> Response:
     """GET ``url`` with timeouts, a size cap and a total time limit; raise FetchError.
 
     Redirects are followed here (at most ``_MAX_REDIRECTS``), so a chain of permanent ones
-    from the start is reported as ``moved_to``.
+    from the start is reported as ``moved_to``. With ``keep_gzip`` a gzipped body is left
+    compressed (``Response.encoding``) for a parse worker to ``gunzip``: the size cap then
+    holds for the compressed bytes here and for the decompressed ones there.
     """
     timeout = float(settings.timeout)
     max_bytes = int(settings.max_bytes)
@@ -422,6 +434,7 @@ def http_get(
         else:
             permanent = False
         current = nxt
+    encoding = ""
     try:
         body = b""
         if resp.status != 304 and resp.status < 300:
@@ -430,8 +443,11 @@ def http_get(
                 raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
             chunks: list[bytes] = []
             size = 0
+            if keep_gzip and (resp.headers.get("Content-Encoding") or "").strip().lower() in (
+                    "gzip", "x-gzip"):
+                encoding = "gzip"
             try:
-                for chunk in resp.stream(65536):
+                for chunk in resp.stream(65536, decode_content=not encoding):
                     size += len(chunk)
                     if size > max_bytes:
                         raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
@@ -453,7 +469,34 @@ def http_get(
         resp.close()
         resp.release_conn()
         raise
-    return Response(resp.status, current, resp.headers, body, moved_to)
+    return Response(resp.status, current, resp.headers, body, moved_to, encoding)
+
+
+def gunzip(body: bytes, max_bytes: int) -> bytes:
+    """A gzipped body (``Response.encoding``), decompressed up to the size cap, as urllib3
+    would have: members after the first are read too; garbage after them is ignored."""
+    import zlib
+
+    out: list[bytes] = []
+    size = 0
+    data, first = body, True
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while data:
+                chunk = d.decompress(data, max_bytes + 1 - size)
+                size += len(chunk)
+                out.append(chunk)
+                if size > max_bytes:
+                    raise FetchError(f"response larger than {_mb(max_bytes)} (the size cap)")
+                data = d.unconsumed_tail
+        except zlib.error as e:
+            if first:
+                raise FetchError(f"bad response body: content-encoding gzip, but it could not "
+                                 f"be decompressed ({e})") from e
+            break  # trailing garbage after a complete member
+        data, first = d.unused_data, False
+    return b"".join(out)
 
 
 def _retry_after(value: str | None, now: datetime) -> datetime | None:
@@ -514,6 +557,7 @@ class FeedSource:
             self.ctx.user_agent,
             etag=state.get("etag") if same else None,
             last_modified=state.get("last_modified") if same else None,
+            keep_gzip=True,  # decompressed by the parse worker (or below, when parsed here)
         )
         new_url = resp.moved_to if resp.moved_to and resp.moved_to != url else None
         if resp.status == 410:
@@ -536,7 +580,8 @@ class FeedSource:
         if same and state.get("body_hash") == digest:
             return FetchResult(state=new_state, not_modified=True, new_url=new_url, requests=1)
         known = frozenset(state.get("seen", ())) if same else frozenset()
-        args = (resp.body, resp.headers, resp.url, self.spec.id, known, self.ctx.prepare, now)
+        args = (resp.body, resp.headers, resp.url, self.spec.id, known, self.ctx.prepare, now,
+                resp.encoding, int(self.ctx.settings.max_bytes))
         parsing = _parse_later(*args)
 
         def finish(done: Future[Any] | None = None) -> FetchResult:

@@ -722,7 +722,8 @@ class TinyDBStore:
         n = 0
         for p in puts:
             if p.link_hash:
-                _LINK_HASHES.setdefault(p.link_key, p.link_hash)
+                if len(_LINK_HASHES) < 65536:
+                    _LINK_HASHES.setdefault(p.link_key, p.link_hash)  # type: ignore[arg-type]
                 ids = links.get(p.link_hash)
                 if ids is None:
                     links.set(p.link_hash, p.id)
