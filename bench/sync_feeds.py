@@ -12,8 +12,10 @@ Prints wall time, CPU (user+sys of the child, from os.wait4), peak RSS and the p
 ratio. A benchmark prints numbers; it asserts only that each run did the work.
 
 Fairness: pln's modules are byte-compiled first (`compileall`), since PYTHONDONTWRITEBYTECODE
-would otherwise make every run compile what changed since the last compile. The warm phase
-runs --warm-runs times (the median is reported; a 304 run changes nothing). newsboat stores a
+would otherwise make every run compile what changed since the last compile. The cold phase
+runs --cold-runs times, each from an empty inbox/cache, and the warm phase --warm-runs times
+(the median of each is reported: this machine's speed varies by ±15% from run to run; a 304
+run changes nothing). newsboat stores a
 feed's ETag/Last-Modified only once the feed is in its cache (on the very first reload its
 UPDATE runs before the feed's row exists), so an untimed "prime" reload follows its cold run:
 without it, newsboat's first warm run downloads every feed again (200, not 304).
@@ -107,24 +109,34 @@ def median_run(runs: list[Run]) -> Run:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def run_pln(farm: Farm, phases: list[str], workers: int | None, warm_runs: int) -> dict[str, Run]:
-    home = Path(tempfile.mkdtemp(prefix="pln-bench-"))
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1",
-           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    opml = home / "feeds.opml"
-    home.mkdir(exist_ok=True)
-    opml.write_bytes(farm.get("/feeds.opml"))
-    if workers:
-        (home / "config.toml").write_text(f"[settings]\nworkers = {workers}\n")
-    subprocess.run(pln_cmd("source", "import", str(opml)), env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+def run_pln(farm: Farm, phases: list[str], workers: int | None, warm_runs: int,
+            cold_runs: int = 1) -> dict[str, Run]:
+    homes: list[Path] = []
+
+    def fresh_home() -> dict[str, str]:
+        home = Path(tempfile.mkdtemp(prefix="pln-bench-"))
+        homes.append(home)
+        env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1",
+               "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        opml = home / "feeds.opml"
+        opml.write_bytes(farm.get("/feeds.opml"))
+        if workers:
+            (home / "config.toml").write_text(f"[settings]\nworkers = {workers}\n")
+        subprocess.run(pln_cmd("source", "import", str(opml)), env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        return env
+
     out = {}
     try:
+        env = fresh_home()
         for phase in phases:
             if phase == "bump":
                 farm.get("/bump")
             runs = []
-            for _ in range(warm_runs if phase == "warm" else 1):
+            repeat = warm_runs if phase == "warm" else cold_runs if phase == "cold" else 1
+            for n in range(repeat):
+                if phase == "cold" and n:
+                    env = fresh_home()  # every cold run starts from an empty inbox
                 farm.stats()
                 r = measure(pln_cmd("sync"), env)
                 st = farm.stats()
@@ -134,20 +146,29 @@ def run_pln(farm: Farm, phases: list[str], workers: int | None, warm_runs: int) 
                 runs.append(r)
             out[phase] = median_run(runs)
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
     return out
 
 
-def run_newsboat(farm: Farm, phases: list[str], threads: int, warm_runs: int) -> dict[str, Run]:
-    home = Path(tempfile.mkdtemp(prefix="newsboat-bench-"))
-    (home / "urls").write_bytes(farm.get("/urls.txt"))
-    (home / "config").write_text(f"reload-threads {threads}\n")
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_DATA_HOME": str(home / ".local/share")}
-    cmd = ["newsboat", "-x", "reload", "-u", str(home / "urls"), "-c", str(home / "cache.db"),
-           "-C", str(home / "config")]
+def run_newsboat(farm: Farm, phases: list[str], threads: int, warm_runs: int,
+                 cold_runs: int = 1) -> dict[str, Run]:
+    homes: list[Path] = []
+
+    def fresh_home() -> tuple[list[str], dict[str, str]]:
+        home = Path(tempfile.mkdtemp(prefix="newsboat-bench-"))
+        homes.append(home)
+        (home / "urls").write_bytes(farm.get("/urls.txt"))
+        (home / "config").write_text(f"reload-threads {threads}\n")
+        env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+               "XDG_DATA_HOME": str(home / ".local/share")}
+        cmd = ["newsboat", "-x", "reload", "-u", str(home / "urls"), "-c", str(home / "cache.db"),
+               "-C", str(home / "config")]
+        return cmd, env
+
     out = {}
     try:
+        cmd, env = fresh_home()
         for phase in phases:
             if phase == "bump":
                 farm.get("/bump")
@@ -159,7 +180,10 @@ def run_newsboat(farm: Farm, phases: list[str], threads: int, warm_runs: int) ->
                 print(f"    newsboat prime: exit {r.code}  [server: {st.get('200', 0)}x200 "
                       f"{st.get('304', 0)}x304]  {r.wall:.2f}s (not timed)", file=sys.stderr)
             runs = []
-            for _ in range(warm_runs if phase == "warm" else 1):
+            repeat = warm_runs if phase == "warm" else cold_runs if phase == "cold" else 1
+            for n in range(repeat):
+                if phase == "cold" and n:
+                    cmd, env = fresh_home()  # every cold run starts from an empty cache
                 farm.stats()
                 r = measure(cmd, env)
                 st = farm.stats()
@@ -168,7 +192,8 @@ def run_newsboat(farm: Farm, phases: list[str], threads: int, warm_runs: int) ->
                 runs.append(r)
             out[phase] = median_run(runs)
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
     return out
 
 
@@ -185,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-newsboat", action="store_true", help="skip newsboat even if installed")
     ap.add_argument("--warm-runs", type=int, default=3,
                     help="repeat the warm phase and report the median run (default 3)")
+    ap.add_argument("--cold-runs", type=int, default=3,
+                    help="repeat the cold phase, each from empty, and report the median (default 3)")
     a = ap.parse_args(argv)
     if not a.feedfarm.exists():
         ap.error(f"feedfarm not found at {a.feedfarm} (use --feedfarm)")
@@ -199,14 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"latency {latency:g} ms: {a.feeds} feeds x {a.items} items", file=sys.stderr)
         farm = Farm(a.feedfarm, a.feeds, a.items, latency)
         try:
-            pln = run_pln(farm, phases, a.workers, max(1, a.warm_runs))
+            pln = run_pln(farm, phases, a.workers, max(1, a.warm_runs), max(1, a.cold_runs))
         finally:
             farm.stop()
         nb: dict[str, Run] = {}
         if newsboat:  # a fresh farm, so newsboat sees the same generations as pln
             farm = Farm(a.feedfarm, a.feeds, a.items, latency)
             try:
-                nb = run_newsboat(farm, phases, a.threads, max(1, a.warm_runs))
+                nb = run_newsboat(farm, phases, a.threads, max(1, a.warm_runs), max(1, a.cold_runs))
             finally:
                 farm.stop()
         for phase in phases:
@@ -221,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{latency:5g}ms {phase:5} | {p.cell()} | {nb_cell:>31} | {ratio}")
     if not newsboat:
         print("(newsboat not on PATH: apt-get install newsboat to compare)")
-    if a.warm_runs > 1:
-        print(f"(warm: the median of {a.warm_runs} runs)")
+    if a.warm_runs > 1 or a.cold_runs > 1:
+        print(f"(cold: the median of {a.cold_runs} runs, each from empty; warm: the median of "
+              f"{a.warm_runs} runs)")
     failed = [r for _, _, r, _ in rows if r.code not in (0,)]
     return 1 if failed else 0
 
