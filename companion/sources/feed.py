@@ -63,9 +63,10 @@ _DEFAULT_RETRY_AFTER = timedelta(hours=1)  # 429 without Retry-After
 _MANAGERS: dict[tuple[str, str | None], Any] = {}
 _MANAGERS_LOCK = threading.Lock()
 
-# Parsing is CPU-bound Python (feedparser/lxml, sanitizing, text rendering): in threads it
-# holds the GIL that the main thread needs to store items. With more than one core, entries
-# are parsed in worker processes. ``prepare()`` forks them at the start of a sync while the
+# Parsing is CPU-bound Python (feedparser/lxml, indexing words, preparing records): in threads
+# it holds the GIL that the main thread needs to store items. With more than one core, entries
+# are parsed in worker processes; a fetch thread hands a body over and goes on to its next
+# feed (``_parse_later``), and the storing thread finishes the fetch when the parse is done. ``prepare()`` forks them at the start of a sync while the
 # process is still single-threaded (~10 ms); if threads are already running (a progress bar,
 # a library caller's own), fork() would be unsafe and a forkserver is started instead, on the
 # first body that needs parsing (~0.25 s), so a sync where every feed answers 304 never pays.
