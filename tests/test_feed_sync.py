@@ -4,6 +4,7 @@ charsets, changes — through the CLI, as a user runs it."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -544,3 +545,50 @@ def test_a_worker_that_cannot_parse_a_body_fails_only_its_source(
     assert got["page.html"]["status"] == "error" and "not a feed" in got["page.html"]["error"]
     assert got["broken.xml"]["status"] == "error" and got["broken.xml"]["error"].startswith("not a feed")
     assert len(json.loads(_pln_process(pln_home, "inbox", "--all", "--json").stdout)) == 800
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+def test_parse_workers_end_with_a_killed_pln(feed_server: FeedServer, pln_home: Path) -> None:
+    """kill -9 (or the OOM killer) on a syncing pln must not leave its parse workers behind,
+    waiting on their queue forever."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    words = " ".join(f"word{i}" for i in range(120))
+    body = rss(*[(f"k{i}", f"Post {i}") for i in range(40)]).replace("&lt;/p&gt;", f" {words}&lt;/p&gt;")
+    follow(pln_home, *(feed_server.route(f"/slow{n}.xml", body=body, delay=0.5 * n) for n in range(6)))
+    env = {**os.environ, "PLN_HOME": str(pln_home), "PLN_PARSE_PROCESSES": "2"}
+    proc = subprocess.Popen([sys.executable, "-m", "companion", "sync"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        out = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[1] == str(proc.pid) and fields[0] != "Z":  # ppid, not a zombie
+                out.append(int(pid))
+        return out
+
+    deadline = time.monotonic() + 20
+    while len(children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = children()
+    assert len(workers) >= 2, "the sync did not start its parse workers"
+    time.sleep(0.7)  # a worker is parsing the first feeds now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in workers if Path(f"/proc/{p}").exists()
+                 and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    for p in alive:  # (do not leave them to the next test either)
+        os.kill(p, signal.SIGKILL)
+    assert not alive, f"parse workers outlived pln: {alive}"

@@ -110,7 +110,8 @@ def prepare() -> None:
 
         # Workers import the parsers with their first task, so a sync where every feed
         # answers 304 loads none of them.
-        _POOL = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+        _POOL = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                                    initializer=_worker_started, initargs=(os.getpid(),))
         _POOL.submit(os.getpid)  # forks every worker now, before any other thread exists
 
 
@@ -130,8 +131,27 @@ def _parse_pool() -> Any:
                     mp.set_forkserver_preload(["companion.sources.feed_parse"])
                 else:  # Windows
                     mp = multiprocessing.get_context("spawn")
-                _POOL = ProcessPoolExecutor(max_workers=n, mp_context=mp)
+                _POOL = ProcessPoolExecutor(max_workers=n, mp_context=mp,
+                                            initializer=_worker_started, initargs=(0,))
         return _POOL or None
+
+
+def _worker_started(parent: int) -> None:
+    """In a parse worker: end with the process that started it. A pln killed outright (kill
+    -9, the OOM killer) would otherwise leave its workers waiting on their queue forever."""
+    import os
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no usable libc
+            pass
+    if parent and os.getppid() != parent:  # forked by a pln that is already gone
+        os._exit(0)
 
 
 def _parse_later(body: bytes, headers: Mapping[str, str], url: str, source_id: str,
