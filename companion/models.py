@@ -66,9 +66,9 @@ class ItemData:
 
     @cached_property
     def words(self) -> str:
-        """The words of ``html`` on one line when there is no ``text`` (else ""): what the
-        store indexes for search and shows as a summary. Cached and pickled like
-        ``fingerprint``, so feed parse workers compute it."""
+        """The words of ``html`` when there is no ``text`` (else ""; whitespace as in the
+        HTML): what the store indexes for search and shows as a summary. Cached and pickled
+        like ``fingerprint``, so feed parse workers compute it."""
         if self.text or not self.html:
             return ""
         from companion.html import plain_words

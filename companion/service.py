@@ -337,7 +337,12 @@ class Companion:
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        from companion.sources.base import SourceContext, close_sources, make_source, prepare_sources
+        from companion.sources.base import (
+            SourceContext,
+            close_sources,
+            make_source,
+            prepare_sources,
+        )
 
         specs = (
             [self.find_source(p) for p in dict.fromkeys(prefixes)] if prefixes else self.config.sources
@@ -401,8 +406,9 @@ class Companion:
 
         finished: queue.SimpleQueue[tuple[SourceSpec, datetime, Any]] = queue.SimpleQueue()
         for spec in todo:
+            t0 = self.clock()
             pool.submit(run, spec).add_done_callback(
-                lambda fut, spec=spec, t0=self.clock(): finished.put((spec, t0, fut)))
+                lambda fut, spec=spec, t0=t0: finished.put((spec, t0, fut)))
         waiting = len(todo)
         while waiting:  # each result stored as soon as it arrives
             spec, t0, fut = finished.get()

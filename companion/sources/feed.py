@@ -106,12 +106,10 @@ def prepare() -> None:
             return
         import multiprocessing
         import os
-        from concurrent.futures import ProcessPoolExecutor
 
         # Workers import the parsers with their first task, so a sync where every feed
         # answers 304 loads none of them.
-        _POOL = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
-                                    initializer=_worker_started, initargs=(os.getpid(),))
+        _POOL = _new_pool(n, multiprocessing.get_context("fork"), os.getpid())
         _POOL.submit(os.getpid)  # forks every worker now, before any other thread exists
 
 
@@ -124,16 +122,22 @@ def _parse_pool() -> Any:
                 _POOL = False
             else:
                 import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
 
                 if "forkserver" in multiprocessing.get_all_start_methods():
                     mp = multiprocessing.get_context("forkserver")
                     mp.set_forkserver_preload(["companion.sources.feed_parse"])
                 else:  # Windows
                     mp = multiprocessing.get_context("spawn")
-                _POOL = ProcessPoolExecutor(max_workers=n, mp_context=mp,
-                                            initializer=_worker_started, initargs=(0,))
+                _POOL = _new_pool(n, mp, 0)
         return _POOL or None
+
+
+def _new_pool(n: int, mp_context: Any, parent: int) -> Any:
+    """A pool of ``n`` parse workers; ``parent``: the pid that forks them (0: a forkserver)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp_context, initializer=_worker_started,
+                               initargs=(parent,))
 
 
 def _worker_started(parent: int) -> None:

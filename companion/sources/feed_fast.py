@@ -332,14 +332,14 @@ def _atom_author(el: Any) -> Author:
 def _atom(root: Any, source_id: str, known: frozenset[str]) -> Any:
     from lxml import etree
 
-    from companion.sources.feed_parse import ParsedFeed, fingerprint, sanitize
+    from companion.sources.feed_parse import ParsedFeed, fingerprint, html_title
 
     f = _children(root, _ATOM_FEED, {f"{ATOM}title", f"{ATOM}author", f"{ATOM}id"})
     t = _one(f, f"{ATOM}title")
     feed_title = ""
     if t is not None:
         value, typ = _atom_text(t)
-        feed_title = _plain(value) if typ == "text/plain" else _html_title(value, sanitize)
+        feed_title = _plain(value) if typ == "text/plain" else html_title(value)
     a = _one(f, f"{ATOM}author")
     feed_author = _atom_author(a) if a is not None else Author()
     feed_link = ""
@@ -375,7 +375,7 @@ def _atom(root: Any, source_id: str, known: frozenset[str]) -> Any:
         title = ""
         if t is not None:
             value, typ = _atom_text(t)
-            title = " ".join(value.split()) if typ == "text/plain" else _html_title(value, sanitize)
+            title = " ".join(value.split()) if typ == "text/plain" else html_title(value)
         c, s = _one(k, f"{ATOM}content"), _one(k, f"{ATOM}summary")
         value, typ = "", "text/html"
         if c is not None and _atom_text(c)[0].strip():
@@ -398,10 +398,3 @@ def _atom(root: Any, source_id: str, known: frozenset[str]) -> Any:
     return ParsedFeed(title=feed_title, link=feed_link, items=tuple(items), parser="fast",
                       fingerprints=tuple(prints))
 
-
-def _html_title(value: str, sanitize: Any) -> str:
-    from companion.html import html_to_text
-
-    if "<" in value or "&" in value:
-        return " ".join(html_to_text(sanitize(value)).split())
-    return " ".join(value.split())

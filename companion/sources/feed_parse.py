@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from companion.errors import ParseError
+from companion.html import html_to_text as to_text
 from companion.html import sanitize
 from companion.models import FEED_ITEM, Author, ItemData, Media
-from companion.html import html_to_text as to_text
 from companion.urls import canonical_url
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
@@ -161,9 +161,14 @@ def _fp_text(obj: Any, key: str) -> str:
     """A text construct (title) as plain text, whatever type the feed declared."""
     value = obj.get(key) or ""
     detail = obj.get(f"{key}_detail") or {}
-    if detail.get("type", "") in ("text/html", "application/xhtml+xml") and (
-        "<" in value or "&" in value
-    ):
+    if detail.get("type", "") in ("text/html", "application/xhtml+xml"):
+        return html_title(value)
+    return " ".join(value.split())
+
+
+def html_title(value: str) -> str:
+    """An HTML text construct (a title) as one line of plain text."""
+    if "<" in value or "&" in value:
         return " ".join(to_text(sanitize(value)).split())
     return " ".join(value.split())
 

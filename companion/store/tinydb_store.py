@@ -173,13 +173,14 @@ def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 _LINK_HASHES: dict[str, str] = {}
 
 
-def _link_hash(key: str) -> str:
-    """A short fixed-size stand-in for a (long) link key in the index."""
+def _link_hash(key: str, known: str | None = None) -> str:
+    """A short fixed-size stand-in for a (long) link key in the index (``known``: the one a
+    parse worker computed)."""
     h = _LINK_HASHES.get(key)
     if h is None:
         if len(_LINK_HASHES) >= 65536:
             _LINK_HASHES.clear()
-        h = _LINK_HASHES[key] = idmod.digest(key, 12)
+        h = _LINK_HASHES[key] = known or idmod.digest(key, 12)
     return h
 
 
@@ -721,9 +722,8 @@ class TinyDBStore:
         links = self._link_map()
         n = 0
         for p in puts:
-            if p.link_hash:
-                if len(_LINK_HASHES) < 65536:
-                    _LINK_HASHES.setdefault(p.link_key, p.link_hash)  # type: ignore[arg-type]
+            if p.link_key and p.link_hash:
+                _link_hash(p.link_key, p.link_hash)  # remembered for the story join
                 ids = links.get(p.link_hash)
                 if ids is None:
                     links.set(p.link_hash, p.id)
