@@ -749,6 +749,6 @@ def prepare_new_items(items: tuple[ItemData, ...], source_id: str, now: datetime
     """What the store files for each item if it is new (``SourceContext.prepare``): pure, so
     a feed's parse worker runs it and the storing thread only files the result (issue 3)."""
     from companion.decide import merge
-    from companion.store.tinydb_store import prepare_put
+    from companion.store import prepare_put
 
     return tuple(prepare_put(*merge(None, data, source_id, now)) for data in items)  # type: ignore[misc]

@@ -1,5 +1,11 @@
 """Storage: the inbox, per-source state and the journal (TinyDB underneath)."""
 
-from companion.store.tinydb_store import SCHEMA_VERSION, TinyDBJournal, TinyDBStore, WriteLock
+from companion.store.tinydb_store import (
+    SCHEMA_VERSION,
+    TinyDBJournal,
+    TinyDBStore,
+    WriteLock,
+    prepare_put,
+)
 
-__all__ = ["SCHEMA_VERSION", "TinyDBJournal", "TinyDBStore", "WriteLock"]
+__all__ = ["SCHEMA_VERSION", "TinyDBJournal", "TinyDBStore", "WriteLock", "prepare_put"]
