@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,8 @@ from companion.storage_io import atomic_write_bytes
 if TYPE_CHECKING:
     import tomlkit
     from tomlkit.items import AoT, Table
+
+    from companion.locking import WriteLock
 
 # The key that names a source's kind in config.toml, in the order they are checked.
 _KIND_KEYS = ("url", "user", "tag", "timeline", "list")
@@ -168,15 +170,19 @@ class Config:
     Reading uses the stdlib's tomllib (fast); tomlkit is loaded only to edit.
     """
 
-    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, text: str, data: dict[str, Any], *,
+                 lock: WriteLock | None = None) -> None:
         self.path = path
-        self.text = text
-        self._doc: tomlkit.TOMLDocument | None = None
-        self.settings = _parse_settings(data.get("settings"), path)
+        self.lock = lock
+        self._parse(text, data)
+
+    def _parse(self, text: str, data: dict[str, Any]) -> None:
+        path = self.path
+        settings = _parse_settings(data.get("settings"), path)
         raw_sources = data.get("sources", [])
         if not isinstance(raw_sources, list):
             raise ConfigError(f"{_where(path, 'sources')}: must be an array of tables ([[sources]])")
-        self.sources: list[SourceSpec] = []
+        sources: list[SourceSpec] = []
         seen: dict[str, int] = {}
         for i, raw in enumerate(raw_sources):
             spec = source_from_table(raw, i, path)
@@ -186,28 +192,32 @@ class Config:
                     f" (id {spec.id})"
                 )
             seen[spec.id] = i
-            self.sources.append(spec)
+            sources.append(spec)
+        self.text = text
+        self._doc: tomlkit.TOMLDocument | None = None
+        self.settings = settings
+        self.sources = sources
 
     @property
     def exists(self) -> bool:
         return self.path.exists()
 
     @classmethod
-    def load(cls, path: Path) -> Config:
-        """Read and validate ``path``; a missing file is an empty config."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-        except OSError as e:
-            raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: {e}") from e
-        return cls(path, text, data)
+    def load(cls, path: Path, *, lock: WriteLock | None = None) -> Config:
+        """Read and validate ``path``; a missing file is an empty config. Edits take ``lock``
+        and start from a fresh read of the file."""
+        return cls(path, *_read(path), lock=lock)
+
+    @contextmanager
+    def _editing(self) -> Iterator[None]:
+        """Hold the lock and re-read the file: an edit never writes back a copy read before
+        another pln changed it (issue 12: a sync's 301 update dropped a `pln source add`)."""
+        if self.lock is None:
+            yield
+            return
+        with self.lock.holding("pln (editing config.toml)"):
+            self._parse(*_read(self.path))
+            yield
 
     @property
     def doc(self) -> tomlkit.TOMLDocument:
@@ -243,6 +253,10 @@ class Config:
 
     def add_source(self, spec: SourceSpec) -> SourceSpec:
         """Append a source (refusing duplicates) and save."""
+        with self._editing():
+            return self._add_source(spec)
+
+    def _add_source(self, spec: SourceSpec) -> SourceSpec:
         same = self.find(spec.canonical) or next((s for s in self.sources if s.id == spec.id), None)
         if same is not None:
             raise UsageError(
@@ -260,6 +274,10 @@ class Config:
 
     def remove_source(self, source_id: str) -> SourceSpec:
         """Remove the source with this (full) id and save."""
+        with self._editing():
+            return self._remove_source(source_id)
+
+    def _remove_source(self, source_id: str) -> SourceSpec:
         for i, s in enumerate(self.sources):
             if s.id == source_id:
                 del self._aot()[i]
@@ -271,6 +289,10 @@ class Config:
 
     def update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         """Change fields of one source entry in place (e.g. a feed's URL after a 301) and save."""
+        with self._editing():
+            return self._update_source(source_id, **fields)
+
+    def _update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         for i, s in enumerate(self.sources):
             if s.id == source_id:
                 table = self._aot()[i]
@@ -285,12 +307,24 @@ class Config:
         raise UsageError(f"no source with id {source_id!r}")
 
 
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from e
+    return text, data
+
+
 def install_template(path: Path, *, starter: bool) -> int:
     """Create ``path`` from the bundled example (or starter network); return the source count."""
     name = "starter-educators.toml" if starter else "example.toml"
-    src = bundled_config_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".toml.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, (bundled_config_dir() / name).read_bytes(), mode=0o644)
     return len(Config.load(path).sources)

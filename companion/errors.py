@@ -69,3 +69,13 @@ class LockedError(StorageError):
 
 class PostError(PlnError):
     """Publishing a reflection failed (some parts may have been sent)."""
+
+
+class Interrupted(PlnError):
+    """The user pressed Ctrl-C: what was done is kept (PRODUCT.md: exit code 130)."""
+
+    exit_code = 130
+
+
+class PlnWarning(UserWarning):
+    """Something the user should know that does not stop the command (shown on stderr)."""

@@ -14,10 +14,12 @@ from companion import __version__
 from companion.config import Config, Settings, install_template
 from companion.errors import ConfigError, UsageError
 from companion.ids import resolve_prefix
+from companion.locking import WriteLock, lock_for
 from companion.models import ItemData, iso
 from companion.paths import Home
 from companion.search import query_words
 from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
+from companion.storage_io import clean_stale_temps
 from companion.store import TinyDBJournal, TinyDBStore
 from companion.sync import ProgressFn, SyncResult, prepare_new_items
 
@@ -94,6 +96,7 @@ class Companion:
         self._credentials: Credentials | None = None
         self._store: TinyDBStore | None = None
         self._journal: TinyDBJournal | None = None
+        self._writing = False
         self.clock = clock or (lambda: datetime.now(UTC))
 
     # ----- parts ----------------------------------------------------------------------------
@@ -101,7 +104,7 @@ class Companion:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = Config.load(self.home.config_file)
+            self._config = Config.load(self.home.config_file, lock=self.lock)
         return self._config
 
     @property
@@ -113,8 +116,14 @@ class Companion:
         from companion.credentials import Credentials
 
         if self._credentials is None:
-            self._credentials = Credentials.load(self.home.credentials_file)
+            self._credentials = Credentials.load(self.home.credentials_file, lock=self.lock)
         return self._credentials
+
+    @property
+    def lock(self) -> WriteLock:
+        """The home's write lock (re-entrant: the store, config.toml and credentials.json
+        are all changed under it, each from a fresh read)."""
+        return lock_for(self.home.lock_file)
 
     @property
     def store(self) -> TinyDBStore:
@@ -130,12 +139,19 @@ class Companion:
 
     @contextmanager
     def writing(self, command: str) -> Iterator[Companion]:
-        """Hold the write lock for a command; flush everything once at the end."""
+        """Hold the write lock for a command; flush everything once at the end (nested: the
+        outermost one does)."""
+        if self._writing:
+            yield self
+            return
         self.home.ensure()
         self.store.lock(command)
+        self._writing = True
         try:
+            clean_stale_temps([self.home.config_dir])  # (the store cleans its own folders)
             yield self
         finally:
+            self._writing = False
             self.close()
 
     def close(self) -> None:
@@ -153,7 +169,10 @@ class Companion:
         if self.home.config_file.exists():
             return None
         self.home.ensure()
-        n = install_template(self.home.config_file, starter=starter)
+        with self.lock.holding("pln init"):
+            if self.home.config_file.exists():  # (another pln was first)
+                return None
+            n = install_template(self.home.config_file, starter=starter)
         self._config = None
         return n
 
@@ -191,10 +210,11 @@ class Companion:
                         f" first{hint}"
                     )
                 spec = parse_spec(spec_text, name=name, topics=topics, account=default)
-        if spec.kind == "feed":
+        if spec.kind == "feed":  # (network: not under the lock, a sync may be writing)
             spec = self._discover_feed(spec, name=name, topics=topics, account=account)
-        self.ensure_config(starter=False)
-        return self.config.add_source(spec)
+        with self.writing("pln source add"):
+            self.ensure_config(starter=False)
+            return self.config.add_source(spec)
 
     def _discover_feed(
         self,

@@ -6,13 +6,14 @@ return, keeps per-source state and health, and reports one ``SyncResult`` per so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from companion import __version__
-from companion.errors import PlnError
+from companion.errors import Interrupted, PlnError, UsageError
 from companion.models import ItemData, iso, parse_iso
 
 if TYPE_CHECKING:
@@ -52,16 +53,30 @@ class SyncResult:
 
 
 class SyncEngine:
-    """One run of `pln sync` for a Companion (its config, credentials and store)."""
+    """One run of `pln sync` for a Companion (its config, credentials and store).
+
+    Reading never waits for the network (issue 13): the write lock is held only while a
+    batch of results is written — what arrived in the last ``BATCH_SECONDS`` — never while
+    sources are fetched, so `pln show`, `star` and `read` go in between. Each batch takes the
+    lock, forgets cached files that another pln changed meanwhile (``TinyDBStore.lock``),
+    reads each source's state afresh, writes, and commits (all its files or none).
+
+    Ctrl-C (SIGINT, when run in the main thread) stops it within a second: no new fetch
+    starts, what was already fetched is written, and ``Interrupted`` says how far it got.
+    """
+
+    BATCH_SECONDS = 0.5
 
     def __init__(self, companion: Companion) -> None:
         self.c = companion
+        self.stored = 0  # sources whose result is written
 
     def run(self, prefixes: list[str] | None = None, progress: ProgressFn | None = None) -> list[SyncResult]:
         """Fetch sources concurrently and store what is new; one result per source.
 
         A failing source never stops the others (its error is in its result).
         """
+        import queue
         from concurrent.futures import ThreadPoolExecutor
 
         from companion.sources.base import (
@@ -76,15 +91,16 @@ class SyncEngine:
             [c.find_source(p) for p in dict.fromkeys(prefixes)] if prefixes else c.config.sources
         )
         settings = c.settings
+        c.home.ensure()
         ctx = SourceContext(
             settings=settings,
-            credentials=c.credentials,
+            credentials=_LazyCredentials(c),  # type: ignore[arg-type]
             user_agent=settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)",
             prepare=prepare_new_items,
         )
         now = c.clock()
         results: list[SyncResult] = []
-        states = c.store.all_states()
+        states = c.store.all_states()  # where each fetch starts; written back from a fresh read
 
         def run(spec: SourceSpec) -> Any:
             source = make_source(spec, ctx)
@@ -96,108 +112,265 @@ class SyncEngine:
             health = state.get("health", {})
             if health.get("retired"):
                 r = SyncResult(spec.id, spec.label, "retired", error=health.get("last_error"))
-                results.append(r)
-                if progress:
-                    progress(r)
-                continue
-            until = state.get("retry_until")
-            if until and parse_iso(until) > now:
+            elif (until := state.get("retry_until")) and parse_iso(until) > now:
                 r = SyncResult(spec.id, spec.label, "skipped", retry_after=until,
                                notes=[f"server asked to wait until {until}"])
-                results.append(r)
-                if progress:
-                    progress(r)
+            else:
+                todo.append(spec)
                 continue
-            todo.append(spec)
+            results.append(r)
+            self.stored += 1
+            if progress:
+                progress(r)
 
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        stop = _CtrlC(finished)
         try:
-            prepare_sources({s.kind for s in todo})
-            with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1))) as pool:
-                self._collect(pool, todo, run, states, results, now, progress)
+            with stop:
+                prepare_sources({s.kind for s in todo})
+                pool = ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1)))
+                try:
+                    self._collect(pool, todo, run, results, now, progress, finished, stop)
+                finally:
+                    # after Ctrl-C: cancel what has not started; requests under way are
+                    # abandoned (the process exits without waiting for them)
+                    pool.shutdown(wait=not stop.pressed, cancel_futures=True)
         finally:
             close_sources()
+        if stop.pressed:
+            raise Interrupted(f"interrupted: {self.stored} of {len(specs)} sources synced; "
+                              "nothing lost")
         if settings.retention_days > 0:
-            c.prune(timedelta(days=settings.retention_days), now)
-        c.store.flush()
+            self._retain(timedelta(days=settings.retention_days), now)
         order = {s.id: i for i, s in enumerate(specs)}
         results.sort(key=lambda r: order.get(r.source, 0))
         return results
 
     def _collect(self, pool: Any, todo: list[SourceSpec], run: Callable[[SourceSpec], Any],
-                 states: dict[str, dict[str, Any]], results: list[SyncResult], now: datetime,
-                 progress: ProgressFn | None) -> None:
-        """Submit every fetch and store each result in this thread as it completes. A result
-        is dropped once stored: the fetches' bodies and items are never all held at once."""
+                 results: list[SyncResult], now: datetime, progress: ProgressFn | None,
+                 finished: Any, stop: _CtrlC) -> None:
+        """Submit every fetch; gather results as they complete and write them in batches in
+        this thread. A result is dropped once written: the fetches' bodies and items are
+        never all held at once."""
         import queue
-
-        from companion.sources.base import RetryLater
+        import time
 
         c = self.c
-        finished: queue.SimpleQueue[tuple[SourceSpec, datetime, Any]] = queue.SimpleQueue()
         for spec in todo:
             t0 = c.clock()
             pool.submit(run, spec).add_done_callback(
                 lambda fut, spec=spec, t0=t0: finished.put((spec, t0, fut)))
         waiting = len(todo)
-        while waiting:  # each result stored as soon as it arrives
-            spec, t0, fut = finished.get()
-            waiting -= 1
-            state = dict(states.get(spec.id, {}))
-            health = dict(state.get("health", {}))
-            result = SyncResult(spec.id, spec.label, "ok")
+        batch: list[_Outcome] = []
+        started = 0.0
+        while waiting and not stop.pressed:
+            timeout = None if not batch else max(0.0, started + self.BATCH_SECONDS - time.monotonic())
             try:
-                fetched = fut.result()
-            except RetryLater as e:
-                result.status = "skipped"
-                result.retry_after = iso(e.until)
-                result.error = e.message
-                state["retry_until"] = iso(e.until)
-                health.update(last_error=e.message, last_error_at=iso(now))
-            except PlnError as e:
-                result.status = "error"
-                result.error = e.message
-                health.update(
-                    last_error=e.message,
-                    last_error_at=iso(now),
-                    failures=int(health.get("failures", 0)) + 1,
-                )
-            except Exception as e:  # noqa: BLE001 - a bug in one source must not stop the others
-                result.status = "error"
-                result.error = f"internal error: {type(e).__name__}: {e}"
-                health.update(
-                    last_error=result.error,
-                    last_error_at=iso(now),
-                    failures=int(health.get("failures", 0)) + 1,
-                )
-            else:
-                if fetched.later is not None:  # finished elsewhere (a parse worker): wait for it
-                    fetched.later.add_done_callback(
-                        lambda done, spec=spec, t0=t0, finish=fetched.finish: finished.put(
+                got = finished.get(timeout=timeout)
+            except queue.Empty:
+                got = None
+            if got is not None and got is not _STOP:
+                spec, t0, fut = got
+                waiting -= 1
+                outcome = _outcome(spec, t0, fut, c.clock)
+                if outcome.later is not None:  # finished elsewhere (a parse worker): wait for it
+                    outcome.later.add_done_callback(
+                        lambda done, spec=spec, t0=t0, finish=outcome.finish: finished.put(
                             (spec, t0, _Finishing(finish, done))))
                     waiting += 1
-                    continue
-                result.notes.extend(fetched.notes)
-                state.pop("retry_until", None)
-                if fetched.retired:
-                    result.status = "retired"
-                    health.update(retired=True, last_error="gone (410): no longer fetched",
-                                  last_error_at=iso(now))
-                elif fetched.not_modified:
-                    result.status = "not_modified"
-                if fetched.new_url and spec.kind == "feed":
+                else:
+                    if not batch:
+                        started = time.monotonic()
+                    batch.append(outcome)
+            due = batch and (not waiting or stop.pressed or time.monotonic() >= started + self.BATCH_SECONDS)
+            if due and self._write(batch, results, now, progress, last=not waiting or stop.pressed):
+                batch = []
+        if batch:  # (interrupted: what was fetched is kept)
+            self._write(batch, results, now, progress, last=True)
+
+    def _write(self, batch: list[_Outcome], results: list[SyncResult], now: datetime,
+               progress: ProgressFn | None, *, last: bool) -> bool:
+        """Write a batch of outcomes under the lock; False if another pln kept the lock too
+        long and this is not the last batch (it is tried again with the next one)."""
+        from companion.errors import LockedError
+
+        c = self.c
+        try:
+            with _batch(c, "pln sync"):
+                for o in batch:
+                    self._apply(o, now)
+        except LockedError:
+            if last:
+                raise
+            return False
+        for o in batch:
+            results.append(o.result)
+            self.stored += 1
+            if progress:
+                progress(o.result)
+        return True
+
+    def _apply(self, o: _Outcome, now: datetime) -> None:
+        """File one source's outcome (items, moved URL, state and health), from a fresh read
+        of its state."""
+        c = self.c
+        spec, result, fetched = o.spec, o.result, o.fetched
+        state = c.store.get_state(spec.id)
+        health = dict(state.get("health", {}))
+        if result.status == "skipped":
+            state["retry_until"] = result.retry_after
+            health.update(last_error=result.error, last_error_at=iso(now))
+        elif result.status == "error":
+            health.update(last_error=result.error, last_error_at=iso(now),
+                          failures=int(health.get("failures", 0)) + 1)
+        if fetched is not None:
+            state.pop("retry_until", None)
+            if fetched.retired:
+                health.update(retired=True, last_error="gone (410): no longer fetched",
+                              last_error_at=iso(now))
+            if fetched.new_url and spec.kind == "feed":
+                try:
                     c.config.update_source(spec.id, url=fetched.new_url)
+                except UsageError:  # removed from config.toml while it was fetched
+                    pass
+                else:
                     result.notes.append(f"moved permanently to {fetched.new_url}")
+            try:
                 result.new, result.updated = store_items(c.store, spec.id, fetched.items, now,
                                                          fetched.prepared)
+            except PlnError as e:  # a damaged file: this source fails, the others go on
+                result.status, result.error = "error", e.message
+                health.update(last_error=e.message, last_error_at=iso(now),
+                              failures=int(health.get("failures", 0)) + 1)
+            else:
                 health.update(last_success=iso(now), failures=0)
                 health["items"] = int(health.get("items", 0)) + result.new
                 state["source"] = dict(fetched.state)
-            state["health"] = health
-            c.store.put_state(spec.id, state)
-            result.seconds = (c.clock() - t0).total_seconds()
-            results.append(result)
-            if progress:
-                progress(result)
+        state["health"] = health
+        c.store.put_state(spec.id, state)
+
+    def _retain(self, older_than: timedelta, now: datetime) -> None:
+        """``retention_days``: prune after the sync. It needs the journal (cited items are
+        kept); if the journal cannot be read, nothing is pruned and a warning says why —
+        the sync's results still stand (issue 12)."""
+        import warnings
+
+        from companion.errors import PlnWarning, StorageError
+
+        try:
+            with _batch(self.c, "pln sync"):
+                self.c.prune(older_than, now)
+        except StorageError as e:
+            warnings.warn(PlnWarning(f"retention_days: nothing was pruned — {e.message}"),
+                          stacklevel=2)
+
+
+@contextmanager
+def _batch(c: Companion, command: str) -> Iterator[None]:
+    """Hold the write lock for one batch, then commit and release it (if the caller already
+    holds it, as a library user may, only commit)."""
+    held = c.store.locked
+    if not held:
+        c.store.lock(command)
+    try:
+        yield
+    finally:
+        if held:
+            c.store.flush()
+        else:
+            c.store.unlock()
+
+
+@dataclass
+class _Outcome:
+    """A finished fetch, ready to write: its result and what it fetched (None if it failed)."""
+
+    spec: SourceSpec
+    result: SyncResult
+    fetched: Any = None
+    later: Any = None
+    finish: Any = None
+
+
+def _outcome(spec: SourceSpec, t0: datetime, fut: Any, clock: Callable[[], datetime]) -> _Outcome:
+    """What a fetch future ended with, as a result (no store access: no lock needed)."""
+    from companion.sources.base import RetryLater
+
+    result = SyncResult(spec.id, spec.label, "ok")
+    fetched = None
+    try:
+        fetched = fut.result()
+    except RetryLater as e:
+        result.status = "skipped"
+        result.retry_after = iso(e.until)
+        result.error = e.message
+    except PlnError as e:
+        result.status = "error"
+        result.error = e.message
+    except Exception as e:  # noqa: BLE001 - a bug in one source must not stop the others
+        result.status = "error"
+        result.error = f"internal error: {type(e).__name__}: {e}"
+    else:
+        if fetched.later is not None:
+            return _Outcome(spec, result, later=fetched.later, finish=fetched.finish)
+        result.notes.extend(fetched.notes)
+        if fetched.retired:
+            result.status = "retired"
+        elif fetched.not_modified:
+            result.status = "not_modified"
+    result.seconds = (clock() - t0).total_seconds()
+    return _Outcome(spec, result, fetched)
+
+
+_STOP = object()  # put in the results queue by Ctrl-C
+
+
+class _CtrlC:
+    """While entered (in the main thread), the first SIGINT asks the sync to stop: it sets
+    ``pressed`` and wakes the collecting loop; a second one interrupts at once."""
+
+    def __init__(self, wake: Any) -> None:
+        self.wake = wake
+        self.pressed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Self:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        import signal
+
+        self.pressed = True
+        self.wake.put(_STOP)  # (SimpleQueue.put may be called from a signal handler)
+        signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+class _LazyCredentials:
+    """credentials.json, read when a source first needs an account: a sync of feeds never
+    reads it, and a damaged file fails only the sources that log in (issue 12)."""
+
+    def __init__(self, companion: Companion) -> None:
+        import threading
+
+        self._c = companion
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:  # (fetch threads)
+            creds = self._c.credentials
+        return getattr(creds, name)
 
 
 def store_items(store: TinyDBStore, source_id: str, items: Sequence[ItemData], now: datetime,

@@ -15,15 +15,21 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
 
 from companion import __version__
-from companion.errors import PlnError
+from companion.errors import Interrupted, PlnError, PlnWarning
 
 
 class PlnGroup(TyperGroup):
     """Turns PlnError into one clear line on stderr and its exit code (STYLE.md: errors)."""
 
     def invoke(self, ctx: Any) -> Any:
+        _show_warnings()
         try:
             return super().invoke(ctx)
+        except Interrupted as e:  # Ctrl-C: one line, what was done is kept
+            from companion.cli.render import clean, err
+
+            err.print(_escape(clean(e.message)))
+            raise typer.Exit(e.exit_code) from None
         except PlnError as e:
             if os.environ.get("PLN_DEBUG"):
                 raise
@@ -47,6 +53,28 @@ class PlnGroup(TyperGroup):
                 "(run with PLN_DEBUG=1 for the traceback and please report it)"
             )
             raise typer.Exit(1) from None
+
+
+def _show_warnings() -> None:
+    """The library's PlnWarnings become `warning: …` lines on stderr (others as Python shows
+    them)."""
+    import warnings
+
+    shown = warnings.showwarning
+    if getattr(shown, "_pln", False):
+        return
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, PlnWarning):
+            from companion.cli.render import clean, warn
+
+            warn(clean(str(message)))
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show._pln = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def _escape(text: str) -> str:

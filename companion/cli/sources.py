@@ -36,8 +36,7 @@ def add(
     Example: pln source add '#edtech@mastodon.social' --topic edtech
     """
     c = _companion()
-    with c.writing("pln source add"):
-        s = c.add_source(spec, name=name, topics=topic, account=account)
+    s = c.add_source(spec, name=name, topics=topic, account=account)  # (locks to save only)
     for n in s.extra.get("notes", []):
         note(clean(n))
     out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))

@@ -29,19 +29,20 @@ def sync(
         )
     c.require_sources()
     show_bar = not json and sys.stderr.isatty()
-    with c.writing("pln sync"):
-        if show_bar:
-            c.prepare_sync()  # before the bar's refresh thread exists
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    # (no write lock here: the sync takes it for each batch it writes, so reading and
+    # triage go on while it fetches)
+    if show_bar:
+        c.prepare_sync()  # before the bar's refresh thread exists
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            with Progress(
-                TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), console=err,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("sync", total=len(sources or []) or len(c.config.sources))
-                results = c.sync(sources, progress=lambda r: bar.advance(task))
-        else:
-            results = c.sync(sources)
+        with Progress(
+            TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("sync", total=len(sources or []) or len(c.config.sources))
+            results = c.sync(sources, progress=lambda r: bar.advance(task))
+    else:
+        results = c.sync(sources)
     failed = [r for r in results if r.status == "error"]
     if json:
         print_json([r.as_dict() for r in results])

@@ -4,8 +4,7 @@ from companion.store.tinydb_store import (
     SCHEMA_VERSION,
     TinyDBJournal,
     TinyDBStore,
-    WriteLock,
     prepare_put,
 )
 
-__all__ = ["SCHEMA_VERSION", "TinyDBJournal", "TinyDBStore", "WriteLock", "prepare_put"]
+__all__ = ["SCHEMA_VERSION", "TinyDBJournal", "TinyDBStore", "prepare_put"]
