@@ -123,6 +123,7 @@ def _register() -> None:
     inbox.register(app)
     accounts.register(app)
     __import__("companion.cli.post", fromlist=["register"]).register(app)
+    __import__("companion.cli.doctor", fromlist=["register"]).register(app)
 
 
 _register()

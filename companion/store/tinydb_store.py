@@ -347,6 +347,7 @@ class TinyDBStore:
         self._lock: WriteLock | None = None
         self._removed_from: set[str] = set()
         self._stage = Stage()  # the commit that files write into while flushing
+        self._checked = False  # for an interrupted commit (see _finish_interrupted)
 
     # ----- lifecycle -------------------------------------------------------------------
 
@@ -468,15 +469,22 @@ class TinyDBStore:
     def _index(self) -> _DB:
         if self._index_db is None:
             path = self.inbox_dir / "index.json" if self.inbox_dir else None
-            if self.data_dir is not None and self._lock is None and files.pending(self.data_dir):
-                # A crash between a commit's renames: finish it before reading anything
-                # (a writer in the middle of one holds the lock for milliseconds).
-                self.lock("pln (finishing an interrupted write)")
-                self.unlock()
+            self._finish_interrupted()
             db = self._index_db = _open_db(path, self._stage)
             if self._open_index(db) and path is not None and self._lock is None:
                 self._keep_index_repair()
         return self._index_db
+
+    def _finish_interrupted(self) -> None:
+        """Before a command that does not write reads anything: if a commit was interrupted
+        (a crash between its renames), finish it first (a writer in the middle of one holds
+        the lock for milliseconds; a crashed one not at all)."""
+        if self._checked or self.data_dir is None:
+            return
+        self._checked = True
+        if self._lock is None and files.pending(self.data_dir):
+            self.lock("pln (finishing an interrupted write)")
+            self.unlock()
 
     def _open_index(self, db: _DB) -> bool:
         """Check the schema, migrate an older store, rebuild a lost index; True if the index
@@ -573,6 +581,7 @@ class TinyDBStore:
 
     def shard_keys(self) -> list[str]:
         """Every week that has items, newest first."""
+        self._finish_interrupted()
         keys = set(self._memory_keys)
         if self.inbox_dir is not None and self.inbox_dir.exists():
             keys.update(p.name[6:-5] for p in self.inbox_dir.glob("items-*.json"))
@@ -882,6 +891,7 @@ class TinyDBStore:
 
     def _states(self) -> StrIdTable:
         if self._state_db is None:
+            self._finish_interrupted()
             path = self.data_dir / "state.json" if self.data_dir else None
             self._state_db = _open_db(path, self._stage)
         return self._state_db.table("sources")  # type: ignore[return-value]
