@@ -9,6 +9,7 @@ A crash is a kill -9 of this process at that instant: the renames (``os.replace`
 fsyncs are the steps at which a store's files change on disk, so killing just before each
 one visits every state a crash can leave. Nothing is faked: every step before the chosen
 one runs for real. Prints nothing; the exit status is -9 when the point was reached.
+``PLN_CRASH_LOG=FILE`` appends one line per step ("replace index.json"), to count them.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ import sys
 def _install(spec: str) -> None:
     kind, _, target = spec.partition(":")
     count = 0
+    log_path = os.environ.get("PLN_CRASH_LOG")
 
     def wrap(real):  # type: ignore[no-untyped-def]
         def step(*args, **kwargs):  # type: ignore[no-untyped-def]
             nonlocal count
             if os.getpid() == parent:  # (parse workers do not write the store)
+                if log_path:
+                    with open(log_path, "a", encoding="utf-8") as log:
+                        log.write(f"{kind} {os.path.basename(str(args[-1]))}\n")
                 hit = False
                 if target.isdigit():
                     count += 1
