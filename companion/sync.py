@@ -56,7 +56,7 @@ class SyncEngine:
     """One run of `pln sync` for a Companion (its config, credentials and store).
 
     Reading never waits for the network (issue 13): the write lock is held only while a
-    batch of results is written — what arrived in the last ``BATCH_SECONDS`` — never while
+    batch of results is written — what arrived since the last batch — never while
     sources are fetched, so `pln show`, `star` and `read` go in between. Each batch takes the
     lock, forgets cached files that another pln changed meanwhile (``TinyDBStore.lock``),
     reads each source's state afresh, writes, and commits (all its files or none).
@@ -65,7 +65,11 @@ class SyncEngine:
     starts, what was already fetched is written, and ``Interrupted`` says how far it got.
     """
 
-    BATCH_SECONDS = 0.5
+    # A batch is written once the first result in it is this old. Each batch rewrites the
+    # weeks it touches, whole: the interval grows with the time the last write took, so that
+    # writing stays a fraction of a large sync (a sync of 10,000 items into one week).
+    BATCH_SECONDS = 1.0
+    WRITE_SHARE = 3  # the interval is at least this many times the last batch's write time
 
     def __init__(self, companion: Companion) -> None:
         self.c = companion
@@ -163,8 +167,9 @@ class SyncEngine:
         waiting = len(todo)
         batch: list[_Outcome] = []
         started = 0.0
+        interval = self.BATCH_SECONDS
         while waiting and not stop.pressed:
-            timeout = None if not batch else max(0.0, started + self.BATCH_SECONDS - time.monotonic())
+            timeout = None if not batch else max(0.0, started + interval - time.monotonic())
             try:
                 got = finished.get(timeout=timeout)
             except queue.Empty:
@@ -182,9 +187,12 @@ class SyncEngine:
                     if not batch:
                         started = time.monotonic()
                     batch.append(outcome)
-            due = batch and (not waiting or stop.pressed or time.monotonic() >= started + self.BATCH_SECONDS)
-            if due and self._write(batch, results, now, progress, last=not waiting or stop.pressed):
-                batch = []
+            due = batch and (not waiting or stop.pressed or time.monotonic() >= started + interval)
+            if due:
+                t0 = time.monotonic()
+                if self._write(batch, results, now, progress, last=not waiting or stop.pressed):
+                    batch = []
+                interval = max(self.BATCH_SECONDS, self.WRITE_SHARE * (time.monotonic() - t0))
         if batch:  # (interrupted: what was fetched is kept)
             self._write(batch, results, now, progress, last=True)
 
