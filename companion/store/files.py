@@ -85,6 +85,7 @@ class Commit:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.staged: list[tuple[Path, Path]] = []  # (temp, target)
+        self.decided = False  # commit.json is written: the renames will be done
 
     def stage(self, path: Path, data: bytes) -> Identity:
         tmp, ident = write_temp(path, data)
@@ -107,6 +108,9 @@ class Commit:
             for d in dirs:
                 fsync_dir(d)  # the temps' names are durable before the intent names them
             replace(itmp, intent)
+            # From here on the commit is decided: whatever interrupts the renames (a second
+            # Ctrl-C, a full disk), the temps stay for ``recover`` to finish the job.
+            self.decided = True
             fsync_dir(self.root)
             _roll_forward(self.root, plan)
             dirs.add(self.root)
@@ -117,7 +121,10 @@ class Commit:
         self.staged = []
 
     def abort(self) -> None:
-        """Remove the staged temps (a write failed: every file stays as it was)."""
+        """Remove the staged temps (a write failed: every file stays as it was), unless the
+        commit was decided: then the next pln finishes it."""
+        if self.decided:
+            return
         for tmp, _ in self.staged:
             try:
                 os.unlink(tmp)
