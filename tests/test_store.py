@@ -122,6 +122,31 @@ def test_index_is_rebuilt_when_missing(tmp_path: Path) -> None:
     assert store.get(recs[0]["id"])
 
 
+def test_an_index_left_behind_by_an_older_pln_is_rebuilt_at_open(tmp_path: Path) -> None:
+    """Before commits (schema 1), a kill between the weeks' write and the index's left items
+    that `pln inbox` listed and `pln show` could not find (issue 12). Opening such a store
+    rebuilds its index once, and a writer keeps the rebuilt one."""
+    store = TinyDBStore(tmp_path)
+    store.lock("test")
+    recs = fill(store, 20, spread_days=2)
+    store.close()
+    index = tmp_path / "inbox" / "index.json"
+    data = orjson.loads(index.read_bytes())
+    data["_meta"]["schema"]["version"] = 1
+    lost = recs[3]["id"]
+    for bucket in data["ids"].values():  # the index as it was before the last items came
+        bucket["v"] = " ".join(p for p in bucket["v"].split() if not p.startswith(lost + "="))
+    index.write_bytes(orjson.dumps(data))
+    store = TinyDBStore(tmp_path)
+    store.lock("pln star")
+    assert store.get(lost) is not None and store.count() == 20
+    assert store.update_many({lost: {"starred": True}}) == 1
+    store.close()
+    data = orjson.loads(index.read_bytes())
+    assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION == 2
+    assert TinyDBStore(tmp_path).get(lost)["starred"] is True
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     store = TinyDBStore(tmp_path)
     store.lock("test")
