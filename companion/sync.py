@@ -189,10 +189,10 @@ class SyncEngine:
                     batch.append(outcome)
             due = batch and (not waiting or stop.pressed or time.monotonic() >= started + interval)
             if due:
-                t0 = time.monotonic()
+                began = time.monotonic()
                 if self._write(batch, results, now, progress, last=not waiting or stop.pressed):
                     batch = []
-                interval = max(self.BATCH_SECONDS, self.WRITE_SHARE * (time.monotonic() - t0))
+                interval = max(self.BATCH_SECONDS, self.WRITE_SHARE * (time.monotonic() - began))
         if batch:  # (interrupted: what was fetched is kept)
             self._write(batch, results, now, progress, last=True)
 

@@ -48,7 +48,7 @@ def test_star_and_read_while_a_slow_sync_runs(feed_server: FeedServer, pln_home:
                 assert pln(pln_home, "star", fresh[0], PLN_LOCK_TIMEOUT="2").returncode == 0
                 starred.add(fresh[0])
             during += sync.poll() is None
-        out, err = sync.communicate(timeout=120)
+        _, err = sync.communicate(timeout=120)
     finally:
         if sync.poll() is None:
             sync.kill()
@@ -117,7 +117,7 @@ def test_a_post_does_not_undo_another_posts_journal_entry(mastodon: Any, pln_hom
         time.sleep(0.02)  # saved in the journal: now it is sending (1.5 s)
     second = start(pln_home, "post", "The second reflection.")
     for p in (first, second):
-        out, err = p.communicate(timeout=60)
+        _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
     entries = json.loads(pln(pln_home, "journal", "--json").stdout)
     assert sorted(e["body"] for e in entries) == ["The first reflection.", "The second reflection."]

@@ -78,7 +78,7 @@ class Campaign:
         shutil.copytree(home, copy)
         log = self.root / f"renames-{home.name}"
         proc = start(copy, "sync", crash_at="replace:0", PLN_CRASH_LOG=str(log))
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         return log.read_text().splitlines()
 
