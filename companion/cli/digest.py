@@ -151,7 +151,7 @@ def render_text(d: Any) -> Group:
             t.append(" ★", style="yellow")
         return t
 
-    def people(handles: Any, limit: int = 4) -> Text:
+    def people(handles: Any, limit: int = 3) -> Text:
         t = safe_text(", ".join(handles[:limit]), "cyan", oneline=True)
         if len(handles) > limit:
             t.append(f" +{len(handles) - limit}", style="cyan")

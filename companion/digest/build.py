@@ -241,7 +241,8 @@ class _Builder:
         out = []
         for s in ranked[:MOST_SHARED]:
             feed = self.lookup(s["story"]) if s["story"] else None
-            out.append(SharedLink(url=s["url"], people=tuple(s["people"]),
+            url = (feed.get("url") or feed.get("link")) if feed else None
+            out.append(SharedLink(url=url or s["url"], people=tuple(s["people"]),
                                   statuses=tuple(s["statuses"]), last_shared=s["last"],
                                   item=self.ref(feed) if feed else None))
         return tuple(out)

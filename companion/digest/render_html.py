@@ -27,7 +27,7 @@ from companion.digest.text import (
     when,
 )
 
-CHART_W, CHART_H, CHART_PAD = 600, 120, 18
+CHART_W, CHART_H, CHART_PAD = 600, 110, 6
 
 
 @lru_cache(maxsize=1)
