@@ -4,6 +4,7 @@ with sparklines), or as Markdown, a self-contained HTML page or JSON (companion.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,9 @@ def digest(
     c = Companion()
     c.source_labels()  # a broken config.toml is reported before anything else
     target = "file" if output is not None else "terminal"
-    now = c.clock().replace(microsecond=0)
+    now = c.clock()
+    if now.microsecond:  # items are dated to the second: the current second is in the period
+        now = now.replace(microsecond=0) + timedelta(seconds=1)
     p = period(since, until, now, load_mark(c.home.data_dir, target))
     d = make_digest(c, p, topic=topic, source=source)
 

@@ -234,10 +234,8 @@ class _Builder:
             s["statuses"].append(st["id"])
             s["last"] = st["published"]
             s["story"] = s["story"] or st.get("story")
-        ranked = sorted(
-            (s for s in stories.values() if len(s["people"]) >= MIN_SHARED_PEOPLE),
-            key=lambda s: (-len(s["people"]), _desc(s["last"]), s["url"]),
-        )
+        ranked = _ranked([s for s in stories.values() if len(s["people"]) >= MIN_SHARED_PEOPLE],
+                         lambda s: (len(s["people"]), s["last"]), lambda s: s["url"])
         out = []
         for s in ranked[:MOST_SHARED]:
             feed = self.lookup(s["story"]) if s["story"] else None
@@ -266,14 +264,15 @@ class _Builder:
             sites = topics[key]
             site_groups = []
             # sites with the newest entry first (their lists are newest first already)
-            for sid in sorted(sites, key=lambda s: (_desc(sites[s][0]["published"]),
-                                                    self.label(s).casefold(), s)):
+            for sid in _ranked(list(sites), lambda s: sites[s][0]["published"],
+                               lambda s: (self.label(s).casefold(), s)):
                 recs = sites[sid]
                 shown = recs
                 if len(recs) > GROUP_FULL:
-                    top = sorted(recs, key=lambda r: (-len(r.get("shared_by", ())),
-                                                      _desc(r["published"]), r["id"]))[:GROUP_TOP]
-                    shown = [r for r in recs if r in top]  # back in date order
+                    top = {r["id"] for r in _ranked(
+                        recs, lambda r: (len(r.get("shared_by", ())), r["published"]),
+                        lambda r: r["id"])[:GROUP_TOP]}
+                    shown = [r for r in recs if r["id"] in top]  # back in date order
                 site_groups.append(SourceGroup(source=sid, label=self.label(sid), count=len(recs),
                                                items=tuple(self.ref(r) for r in shown),
                                                more=len(recs) - len(shown)))
@@ -310,7 +309,8 @@ class _Builder:
                 continue
             out.append(Thread(root=self.ref(roots[tid]), participants=tuple(people),
                               posts=len(posts), last_activity=posts[-1]["published"]))
-        out.sort(key=lambda t: (-len(t.participants), -t.posts, _desc(t.last_activity), t.root.id))
+        out = _ranked(out, lambda t: (len(t.participants), t.posts, t.last_activity),
+                      lambda t: t.root.id)
         return tuple(out[:THREADS])
 
     def hashtags(self, statuses: list[Record]) -> tuple[Hashtag, ...]:
@@ -319,10 +319,10 @@ class _Builder:
         for st in reversed(statuses):
             who = self.handle_of(st)
             for tag in dict.fromkeys(st.get("tags", ())):
-                t = tags.setdefault(tag.casefold(), {"tag": tag, "people": [], "posts": 0})
+                t = tags.setdefault(tag.casefold(), {"tag": tag, "people": {}, "posts": 0})
                 t["posts"] += 1
-                if who and not self.is_me(who) and who not in t["people"]:
-                    t["people"].append(who)
+                if who and who not in t["people"] and not self.is_me(who):
+                    t["people"][who] = None  # a dict: ordered, and a fast "in"
         ranked = sorted((t for t in tags.values() if len(t["people"]) >= MIN_PARTICIPANTS),
                         key=lambda t: (-len(t["people"]), -t["posts"], t["tag"].casefold()))
         return tuple(Hashtag(tag=t["tag"], people=tuple(t["people"]), posts=t["posts"])
@@ -464,6 +464,7 @@ def activity(since: datetime, until: datetime, feeds: list[Record], statuses: li
     )
 
 
-def _desc(stamp: str) -> tuple[int, ...]:
-    """A sort key that orders ISO timestamps newest first inside an ascending sort."""
-    return tuple(-ord(c) for c in stamp)
+def _ranked(rows: list[Any], high: Callable[[Any], Any], tie: Callable[[Any], Any]) -> list[Any]:
+    """``rows`` by ``high`` descending (counts, then ISO dates: newest first), equal ones by
+    ``tie`` ascending — two stable sorts, as dates cannot be negated in one key."""
+    return sorted(sorted(rows, key=tie), key=high, reverse=True)
