@@ -73,7 +73,7 @@ class Chromium:
     def __exit__(self, *exc: object) -> None:
         try:
             self.send("Browser.close")
-        except Exception:
+        except (RuntimeError, OSError):  # already gone: the wait below settles it
             pass
         try:
             self.proc.wait(timeout=10)

@@ -137,9 +137,9 @@ def inbox(pln_home: Path) -> dict[str, str]:
     c.credentials.put_account(Account(name="me", instance="https://me.example", token="t0k",
                                       handle=ME))
     with c.writing("test"):
-        for name, (sid, data) in POSTS.items():
+        for sid, data in POSTS.values():
             c._store_items(sid, (data,), NOW)
-        for name, (sids, data) in STATUSES.items():
+        for sids, data in STATUSES.values():
             for sid in sids:
                 c._store_items(sid, (data,), NOW)
     ids = {name: c.item_by_key(data.key)["id"] for name, (_, data) in  # type: ignore[index]
@@ -389,3 +389,29 @@ def test_markdown_digest(cli: Any, inbox: dict[str, str]) -> None:
     assert "- and 4 more" in md
     assert f"- {G.replace('.', '.')} replied to your reflection r1sent01: [Same in my class\\!](<https://social.example/@gina/13>)" in md
     assert "### Read (2)" in md
+
+
+def test_replies_that_name_their_parent_by_status_id(cli: Any, pln_home: Path) -> None:
+    """A reply whose parent was not in the same fetch carries the server's status id, not
+    the parent's uri (sources/mastodon_items.py): it still joins its thread, and a reply to
+    a reflection still counts."""
+    pln_home.mkdir(parents=True)
+    (pln_home / "config.toml").write_text(CONFIG)
+    c = Companion()
+    root_id = "113547000000000001"
+    with c.writing("test"):
+        c._store_items("home01", (
+            toot(int(root_id), 5, B, "How do you start a lesson?"),
+            toot(2, 4, C, "With a question", reply_to=root_id),
+            toot(3, 3, D, "Silently", reply_to=f"https://other.example/users/bob/statuses/{root_id}"),
+            toot(4, 2, G, "Loved this", reply_to="500"),
+        ), NOW)
+    c.home.ensure()
+    c.journal.lock("test")
+    c.journal.put(reflection("r1sent01", 20, "sent", "Notes.", parts=[
+        {"n": 1, "state": "sent", "status_id": "500", "url": PART_URL, "uri": PART_URI}]))
+    c.journal.close()
+    d = digest_json(cli, "--since", "7d")
+    assert [(t["participants"], t["posts"]) for t in d["conversations"]["threads"]] == [([B, C, D], 3)]
+    assert [(t["kind"], t["reflection"]) for t in d["conversations"]["to_you"]] == [("reply", "r1sent01")]
+    assert d["learning"]["reflections"][0]["replies"] == 1

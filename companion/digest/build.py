@@ -264,7 +264,7 @@ class _Builder:
             sites = topics[key]
             site_groups = []
             # sites with the newest entry first (their lists are newest first already)
-            for sid in _ranked(list(sites), lambda s: sites[s][0]["published"],
+            for sid in _ranked(list(sites), lambda s, sites=sites: sites[s][0]["published"],
                                lambda s: (self.label(s).casefold(), s)):
                 recs = sites[sid]
                 shown = recs
@@ -285,6 +285,13 @@ class _Builder:
     def threads(self, statuses: list[Record]) -> tuple[Thread, ...]:
         """Threads by the distinct people who took part in the period, not by volume."""
         by_key = {st["key"]: st for st in statuses if st.get("key")}
+        # A reply whose parent was not in the same fetch names it by the server's status id,
+        # not its uri (sources/mastodon_items.py): the parent is the status whose URL ends
+        # with that id (long snowflake ids: two servers sharing one is not a real risk).
+        for st in statuses:
+            tail = (st.get("url") or "").rstrip("/").rsplit("/", 1)[-1]
+            if tail.isdigit():
+                by_key.setdefault(tail, st)
         members: dict[str, list[Record]] = {}
         roots: dict[str, Record] = {}
         for st in reversed(statuses):  # oldest first
@@ -335,9 +342,11 @@ class _Builder:
         for r in reflections:
             for acct in r.get("accounts", ()):
                 for p in acct.get("parts", ()):
-                    for k in (p.get("uri"), p.get("url")):
+                    # the uri, the URL, or (a reply whose parent was not in the same
+                    # fetch: sources/mastodon_items.py) the status id on your instance
+                    for k in (p.get("uri"), p.get("url"), p.get("status_id")):
                         if k:
-                            parts[k] = r["id"]
+                            parts[str(k)] = r["id"]
         out = []
         for st in statuses:
             if self.is_me(self.handle_of(st)) or st.get("key") in parts:

@@ -66,7 +66,7 @@ def remote_html(html: str) -> Any:
 
     from companion.html import sanitize
 
-    return Markup(_no_images().clean(clean(sanitize(html), oneline=False)))  # noqa: S704
+    return Markup(_no_images().clean(clean(sanitize(html), oneline=False)))
 
 
 def chart(a: Activity) -> dict[str, Any]:

@@ -11,14 +11,14 @@ import re
 from companion.digest.model import Digest, ItemRef, SharedLink
 from companion.digest.text import (
     clean,
-    plural,
     display_url,
     item_title,
     period_title,
+    plural,
     safe_url,
-    totals_line,
     shorten,
     sparkline,
+    totals_line,
     when,
 )
 
@@ -77,15 +77,12 @@ def render_md(d: Digest) -> str:
         scope.append(f"topic {esc(d.topic)}")
     if d.source:
         scope.append(f"source {esc(d.source)}")
-    lines += [
-        f"*{what.capitalize()}{' (' + ', '.join(scope) + ')' if scope else ''}: "
-        f"{totals_line(t)}.*",
-        "",
-    ]
+    where = f" ({', '.join(scope)})" if scope else ""
+    lines += [f"*{what.capitalize()}{where}: {totals_line(t)}.*", ""]
     a = d.activity
     if a.labels:
-        lines += [f"Per {a.bin}, from {a.labels[0]}: entries `{sparkline(list(a.feed))}` "
-                  f"{sum(a.feed)} · statuses `{sparkline(list(a.status))}` {sum(a.status)}", ""]
+        lines += [(f"Per {a.bin}, from {a.labels[0]}: entries `{sparkline(list(a.feed))}` "
+                   f"{sum(a.feed)} · statuses `{sparkline(list(a.status))}` {sum(a.status)}"), ""]
 
     lines += ["## Most shared", ""]
     if d.most_shared:
