@@ -88,12 +88,13 @@ def _root(
 
 
 def _register() -> None:
-    from companion.cli import accounts, inbox, sources, sync
+    from companion.cli import accounts, digest, inbox, sources, sync
 
     sources.register(app)
     sync.register(app)
     inbox.register(app)
     accounts.register(app)
+    digest.register(app)
     __import__("companion.cli.post", fromlist=["register"]).register(app)
 
 
