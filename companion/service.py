@@ -120,6 +120,7 @@ class Companion:
         self._credentials: Credentials | None = None
         self._store: TinyDBStore | None = None
         self._journal: TinyDBJournal | None = None
+        self._me: Any = None
         self.clock = clock or (lambda: datetime.now(UTC))
 
     # ----- parts ----------------------------------------------------------------------------
@@ -476,6 +477,7 @@ class Companion:
         ``prepare_new_items``, one per item) is filed as it is for an item that is new;
         ``items`` is only read for the others."""
         from companion.decide import item_id, merge
+        from companion.mine import arriving
 
         n_items = len(prepared) if prepared is not None else len(items)
         if not n_items:
@@ -504,6 +506,8 @@ class Companion:
             out = merge(existing, items[n], source_id, now, item_id_=iid)
             if out is None:
                 continue
+            if existing is None:
+                arriving(out[0], self.me())  # your own statuses arrive read (issue 13.6)
             writes.append(out)
             if existing is None:
                 new += 1
@@ -576,6 +580,66 @@ class Companion:
     def full_items(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Full records (with text and media) for light records from ``list_items``."""
         return [self.store.get(r["id"]) or r for r in recs]
+
+    def me(self) -> Any:
+        """The logged-in accounts' identities (companion.mine.Me; empty if none can be read)."""
+        from companion.mine import Me
+
+        if self._me is None:
+            try:
+                self._me = Me.of(self.credentials.accounts)
+            except PlnError:  # a broken credentials file is reported where tokens are needed
+                self._me = Me()
+        return self._me
+
+    def source_hosts(self) -> dict[str, str]:
+        """Source id -> host its statuses come from (see reflections/replies.py)."""
+        from companion.reflections.replies import source_hosts
+
+        try:
+            creds = self.credentials
+            accounts = {a.name: a.instance for a in creds.accounts}
+            return source_hosts(self.config.sources, accounts, creds.default_name)
+        except PlnError:
+            return {}
+
+    def parent_of(self, rec: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The stored status an item replies to, else a link to it; (None, None) if neither.
+
+        A parent fetched apart from its reply is named by its status id on the server the
+        reply came from (issue 11.8): it is looked for among the statuses stored from that
+        server in the month before the reply, else linked on that server.
+        """
+        from companion.mine import status_id_of
+        from companion.reflections.replies import host_of
+
+        to = rec.get("reply_to")
+        if not to:
+            return None, None
+        if "://" in to:
+            return self.item_by_key(to), to
+        hosts_of = self.source_hosts()
+        hosts = {h for s in rec.get("sources", []) if (h := hosts_of.get(s))}
+        if not hosts:
+            return None, None
+        published = parse_iso(rec["published"])
+        for cand in self.store.iter_items(
+            since=published - timedelta(days=30), until=published + timedelta(seconds=1),
+            where=lambda r: r["kind"] == "status" and r["id"] != rec["id"],
+        ):
+            if status_id_of(cand) == to and hosts & {hosts_of.get(s) for s in cand["sources"]}:
+                return self.store.get(cand["id"]), None
+        host = min(hosts)
+        scheme = "https"
+        for acct in self.credentials.accounts:
+            if host_of(acct.instance) == host:
+                scheme = acct.instance.split("://", 1)[0]
+        # Mastodon's web UI shows any status it knows at /@acct/ID (ID on that server); the
+        # reply's first mention is nearly always the parent's author. Else the API's URL.
+        mentions = rec.get("mentions") or []
+        if mentions:
+            return None, f"{scheme}://{host}/@{str(mentions[0]).lstrip('@')}/{to}"
+        return None, f"{scheme}://{host}/api/v1/statuses/{to}"
 
     def item_by_key(self, key: str) -> dict[str, Any] | None:
         """The stored item with this identity (e.g. a status uri), if any."""

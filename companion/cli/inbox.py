@@ -181,7 +181,7 @@ def show(
         if not no_mark and not rec.get("read"):
             c.set_flags([rec["id"]], read=True)
             rec["read"] = True
-        parent = c.item_by_key(rec["reply_to"]) if rec.get("reply_to") else None
+        parent, parent_link = c.parent_of(rec)
         story = c.store.get(rec["story"]) if rec.get("story") else None
     if json:
         print_json({**item_json(rec), "html": body.get("html", "")})
@@ -208,8 +208,10 @@ def show(
         first = (parent.get("text") or "").strip().split("\n")[0][:120]
         lines.append(Text("↩ in reply to ", style="magenta") + safe_text(pa.get("handle") or pa.get("name"), oneline=True)
                      + Text(f" ({parent['id']}): ") + safe_text(first, "dim", oneline=True))
-    elif rec.get("reply_to"):
-        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(rec["reply_to"], oneline=True))
+    elif parent_link:
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(parent_link, "underline", oneline=True))
+    elif rec.get("reply_to"):  # a bare status id from a server pln cannot name: no use showing it
+        lines.append(Text("↩ a reply to a status that is not in the inbox", style="magenta"))
     lines.append(Text())
     if rec.get("cw"):
         lines.append(Text("CW: ", style="bold yellow") + safe_text(rec["cw"], "yellow"))
