@@ -10,7 +10,8 @@ What it can change, per test:
   mention as its local part), which mastodon_mock does not do;
 - ``plan[n]`` for the n-th ``POST /api/v1/statuses`` (from 1):
   ``"lose"`` forwards it and loses the response (the server made the status, the client
-  never hears of it); ``"hold"`` stops it before it reaches the server until ``release(n,
+  never hears of it); ``"bad_gateway"`` forwards it and answers 502, as a gateway does when
+  the server behind it is slow to answer; ``"hold"`` stops it before it reaches the server until ``release(n,
   forward)``; ``"hold_after"`` forwards it, then holds the response until ``release(n)``.
 - ``events``: ``("arrived", n)`` when POST n reaches the proxy, ``("created", n)`` when the
   server has answered it; ``wait_for`` blocks until one is seen.
@@ -166,6 +167,10 @@ class PostProxy:
             return  # the server made the status; the client never hears of it
         if action == "hold_after":
             self._wait_release(n)
+        if action == "bad_gateway":
+            self._answer(h, 502, [("Content-Type", "application/json")],
+                         b'{"error": "Bad gateway"}')
+            return
         self._answer(h, resp.status, resp.getheaders(), data)
 
     @staticmethod

@@ -95,9 +95,10 @@ def inbox(
             out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
         return
     from companion.cli.render import grid
+    from companion.mine import fold_own_threads
 
     now = datetime.now(UTC)
-    rows = [_row(r, labels, now) for r in items]
+    rows = [_row(r, labels, now) for r in fold_own_threads(items)]  # your thread: one row
     _page(
         grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
              right=frozenset({1}), max_widths={2: 22, 4: 18}),
@@ -116,6 +117,8 @@ def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]
     if not title:
         title = f"CW: {r['cw']}" if r.get("cw") else (r.get("summary") or r.get("text") or "").strip().split("\n")[0]
     signals = Text()
+    if r.get("thread"):
+        signals.append(f"thread of {r['thread']} ", style="cyan")
     if r.get("starred"):
         signals.append("★ ", style="yellow")
     if r.get("shared_by"):
