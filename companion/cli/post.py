@@ -128,6 +128,9 @@ def post(
             preview = [_saved_preview(e, refl) for e in refl["accounts"]]
             if json:
                 print_json({"dry_run": True, "reflection": refl})
+            elif refl["state"] == "draft":
+                out.print(Text(f"draft {refl['id']} is checked and split when it is retried: "
+                               f"pln post --retry {refl['id']}"))
             else:
                 _render_parts(preview, refl)
             return
