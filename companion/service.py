@@ -593,8 +593,8 @@ class Companion:
         return self._me
 
     def source_hosts(self) -> dict[str, str]:
-        """Source id -> host its statuses come from (see reflections/replies.py)."""
-        from companion.reflections.replies import source_hosts
+        """Source id -> host its statuses come from (see companion/parents.py)."""
+        from companion.parents import source_hosts
 
         try:
             creds = self.credentials
@@ -604,42 +604,22 @@ class Companion:
             return {}
 
     def parent_of(self, rec: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-        """The stored status an item replies to, else a link to it; (None, None) if neither.
-
-        A parent fetched apart from its reply is named by its status id on the server the
-        reply came from (issue 11.8): it is looked for among the statuses stored from that
-        server in the month before the reply, else linked on that server.
-        """
-        from companion.mine import status_id_of
-        from companion.reflections.replies import host_of
+        """The stored status an item replies to, else a link to it (companion/parents.py)."""
+        from companion import parents
 
         to = rec.get("reply_to")
-        if not to:
-            return None, None
-        if "://" in to:
-            return self.item_by_key(to), to
-        hosts_of = self.source_hosts()
-        hosts = {h for s in rec.get("sources", []) if (h := hosts_of.get(s))}
-        if not hosts:
-            return None, None
+        if not to or "://" in to:
+            return (self.item_by_key(to), to) if to else (None, None)
+        hosts = self.source_hosts()
         published = parse_iso(rec["published"])
-        for cand in self.store.iter_items(
-            since=published - timedelta(days=30), until=published + timedelta(seconds=1),
-            where=lambda r: r["kind"] == "status" and r["id"] != rec["id"],
-        ):
-            if status_id_of(cand) == to and hosts & {hosts_of.get(s) for s in cand["sources"]}:
-                return self.store.get(cand["id"]), None
-        host = min(hosts)
-        scheme = "https"
-        for acct in self.credentials.accounts:
-            if host_of(acct.instance) == host:
-                scheme = acct.instance.split("://", 1)[0]
-        # Mastodon's web UI shows any status it knows at /@acct/ID (ID on that server); the
-        # reply's first mention is nearly always the parent's author. Else the API's URL.
-        mentions = rec.get("mentions") or []
-        if mentions:
-            return None, f"{scheme}://{host}/@{str(mentions[0]).lstrip('@')}/{to}"
-        return None, f"{scheme}://{host}/api/v1/statuses/{to}"
+        near = self.store.iter_items(since=published - parents.WINDOW,
+                                     until=published + timedelta(seconds=1),
+                                     where=lambda r: r["kind"] == "status")
+        found = parents.find_parent(rec, hosts, near)
+        if found is not None:
+            return self.store.get(found["id"]), None
+        instances = [a.instance for a in self.credentials.accounts] if hosts else []
+        return None, parents.parent_link(rec, hosts, instances)
 
     def item_by_key(self, key: str) -> dict[str, Any] | None:
         """The stored item with this identity (e.g. a status uri), if any."""

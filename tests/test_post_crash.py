@@ -24,16 +24,16 @@ from tests.test_post_retry import journal, login_via, pln, wait_for_part
 
 SIX = "\n\n".join([
     *PARAS,
-    "A fifth paragraph, so that the thread is long enough: exit tickets are the other half of "
+    ("A fifth paragraph, so that the thread is long enough: exit tickets are the other half of "
     "it. Two questions at the end of the lesson, one about today and one about last month, "
     "tell me more than a test at the end of the unit. I read them on the bus home and plan "
     "the next lesson from them. The students know I read them, and that changes how they "
-    "answer: fewer guesses, more honest 'I don't know yet', which is what I want to hear.",
-    "And a sixth: none of this is new. The research on retrieval and spacing is decades old, "
+    "answer: fewer guesses, more honest 'I don't know yet', which is what I want to hear."),
+    ("And a sixth: none of this is new. The research on retrieval and spacing is decades old, "
     "and teachers have done versions of it forever. What is new for me is doing it on "
     "purpose, every lesson, and keeping notes on what happens. These notes are the start of "
     "that. If you want to compare notes, reply here or find me under the usual hashtags; I "
-    "will write up the unit test comparison when the marks are in, in about six weeks.",
+    "will write up the unit test comparison when the marks are in, in about six weeks."),
 ])
 
 KILLS = [(k, when) for k in range(1, 7) for when in ("before the server", "after the server")]

@@ -80,7 +80,7 @@ def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
     with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
         login_via(proxy)
         if loss == "timeout":
-            Companion().home.config_file.write_text("[settings]\ntimeout = 1\n")
+            Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
             proxy.plan[2] = "hold_after"  # the server made part 2; its answer comes too late
         else:
             proxy.plan[2] = loss
@@ -92,6 +92,7 @@ def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
         assert refl["accounts"][0]["parts"][1]["ambiguous"] is True
 
         proxy.plan.clear()
+        Companion().home.config_file.write_text("[settings]\ntimeout = 20\n")
         result = cli("post", "--retry", refl["id"])  # at once: well within the key's hour
         assert "posted to alice @alice@mock.local: 4 parts" in result.stdout
         [done] = json.loads(cli("journal", "--json").stdout)
@@ -125,13 +126,14 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
 
     with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
         login_via(proxy)
-        Companion().home.config_file.write_text("[settings]\ntimeout = 1\n")
+        Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
         mastodon.client("alice").status_post("Same words as before.")
         later = datetime.now(UTC) + timedelta(hours=1)  # pln's first attempt, an hour on
         proxy.plan[1] = "hold"  # pln's request never reaches the server
         refl = Companion(clock=lambda: later).post_reflection("Same words as before.")
         proxy.release(1, forward=False)
         assert refl["accounts"][0]["parts"][0]["ambiguous"] is True
+        Companion().home.config_file.write_text("[settings]\ntimeout = 20\n")
         done = Companion(clock=lambda: later).retry_reflection(refl["id"])
         assert done["state"] == "sent"
         assert "note" not in done["accounts"][0]["parts"][0]
@@ -190,11 +192,11 @@ def test_ctrl_c_stops_at_once_records_what_was_sent_and_retry_completes(
         assert took < 1.0
         assert out == ""
         refl = journal(pln_home)
-        assert err.splitlines() == [
+        assert err.splitlines() == [(
             f"error: interrupted: 2 of 4 parts sent; part 3 may have arrived — reflection "
             f"{refl['id']} is saved in the journal: run `pln post --retry {refl['id']}` to "
             "finish it"
-        ]
+        )]
         parts = refl["accounts"][0]["parts"]
         assert [p["state"] for p in parts] == ["sent", "sent", "failed", "pending"]
         assert parts[2]["ambiguous"] is True
@@ -278,6 +280,7 @@ def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mast
         assert proxy.count("POST", "/api/v1/statuses") == 0
         [refl] = drafts(cli)
         time.sleep(0.7)  # the server's slow answer to the first request is over
+        Companion().home.config_file.write_text("[settings]\ntimeout = 20\n")
         cli("post", "--retry", refl["id"])
         assert len(statuses(mastodon, "alice")) == 1
 

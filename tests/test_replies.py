@@ -9,7 +9,8 @@ from typing import Any
 
 from companion.credentials import Account
 from companion.mine import Me
-from companion.reflections.replies import replies_by_reflection, source_hosts
+from companion.parents import find_parent, parent_link, source_hosts
+from companion.reflections.replies import replies_by_reflection
 from companion.specs import parse_spec
 from tests.test_post import LONG
 
@@ -56,6 +57,19 @@ def test_the_host_of_each_kind_of_source() -> None:
     hosts = source_hosts(specs, {"school": "https://School.social"}, "school")
     assert [hosts.get(s.id) for s in specs] == [
         "school.social", "school.social", "other.example", "third.example", None]
+
+
+def test_a_parent_named_by_id_is_found_only_among_statuses_of_the_same_server() -> None:
+    hosts = {"home1": "school.social", "tag2": "other.example"}
+    reply = {**item("carol", "@carol@else.example", "103"), "mentions": ["@alice@school.social"]}
+    other = {"id": "o", "sources": ["tag2"], "url": "https://other.example/@x/103"}
+    part3 = {"id": "p3", "sources": ["home1"], "url": "https://school.social/@alice/103"}
+    assert find_parent(reply, hosts, [other]) is None
+    assert find_parent(reply, hosts, [other, part3]) is part3
+    assert parent_link(reply, hosts) == "https://school.social/@alice@school.social/103"
+    assert parent_link({**reply, "mentions": []}, hosts, ["http://School.social"]) == (
+        "http://school.social/api/v1/statuses/103")
+    assert parent_link({**reply, "sources": ["feed"]}, hosts) is None
 
 
 # ----- end to end ----------------------------------------------------------------------------

@@ -13,14 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from companion.mine import Me
-
-
-def host_of(url: str) -> str:
-    """``host[:port]`` of a URL, lower-cased ("" if none)."""
-    return (urlsplit(url).netloc or "").casefold()
+from companion.parents import host_of
 
 
 class PartIndex:
@@ -83,24 +78,3 @@ def replies_by_reflection(
             out[rid].append(item["id"])
     return out
 
-
-def source_hosts(specs: Iterable[Any], accounts: Mapping[str, str], default: str | None) -> dict[str, str]:
-    """Source id -> the host its statuses are fetched from (Mastodon sources only).
-
-    ``accounts`` maps account names to instance URLs; a source without an account of its own
-    that needs one uses ``default``.
-    """
-    from companion.specs import ACCOUNT, FEED
-
-    out: dict[str, str] = {}
-    for spec in specs:
-        if spec.kind == FEED:
-            continue
-        name = spec.account or (None if spec.host or spec.kind == ACCOUNT else default)
-        if name and name in accounts:
-            out[spec.id] = host_of(accounts[name])
-        elif spec.host:
-            out[spec.id] = str(spec.host).casefold()
-        elif spec.kind == ACCOUNT and "@" in spec.target.lstrip("@"):
-            out[spec.id] = spec.target.rsplit("@", 1)[-1].casefold()
-    return out
