@@ -120,6 +120,7 @@ class Companion:
         self._credentials: Credentials | None = None
         self._store: TinyDBStore | None = None
         self._journal: TinyDBJournal | None = None
+        self._me: Any = None
         self.clock = clock or (lambda: datetime.now(UTC))
 
     # ----- parts ----------------------------------------------------------------------------
@@ -476,6 +477,7 @@ class Companion:
         ``prepare_new_items``, one per item) is filed as it is for an item that is new;
         ``items`` is only read for the others."""
         from companion.decide import item_id, merge
+        from companion.mine import arriving
 
         n_items = len(prepared) if prepared is not None else len(items)
         if not n_items:
@@ -504,6 +506,8 @@ class Companion:
             out = merge(existing, items[n], source_id, now, item_id_=iid)
             if out is None:
                 continue
+            if existing is None:
+                arriving(out[0], self.me())  # your own statuses arrive read (issue 13.6)
             writes.append(out)
             if existing is None:
                 new += 1
@@ -576,6 +580,46 @@ class Companion:
     def full_items(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Full records (with text and media) for light records from ``list_items``."""
         return [self.store.get(r["id"]) or r for r in recs]
+
+    def me(self) -> Any:
+        """The logged-in accounts' identities (companion.mine.Me; empty if none can be read)."""
+        from companion.mine import Me
+
+        if self._me is None:
+            try:
+                self._me = Me.of(self.credentials.accounts)
+            except PlnError:  # a broken credentials file is reported where tokens are needed
+                self._me = Me()
+        return self._me
+
+    def source_hosts(self) -> dict[str, str]:
+        """Source id -> host its statuses come from (see companion/parents.py)."""
+        from companion.parents import source_hosts
+
+        try:
+            creds = self.credentials
+            accounts = {a.name: a.instance for a in creds.accounts}
+            return source_hosts(self.config.sources, accounts, creds.default_name)
+        except PlnError:
+            return {}
+
+    def parent_of(self, rec: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The stored status an item replies to, else a link to it (companion/parents.py)."""
+        from companion import parents
+
+        to = rec.get("reply_to")
+        if not to or "://" in to:
+            return (self.item_by_key(to), to) if to else (None, None)
+        hosts = self.source_hosts()
+        published = parse_iso(rec["published"])
+        near = self.store.iter_items(since=published - parents.WINDOW,
+                                     until=published + timedelta(seconds=1),
+                                     where=lambda r: r["kind"] == "status")
+        found = parents.find_parent(rec, hosts, near)
+        if found is not None:
+            return self.store.get(found["id"]), None
+        instances = [a.instance for a in self.credentials.accounts] if hosts else []
+        return None, parents.parent_link(rec, hosts, instances)
 
     def item_by_key(self, key: str) -> dict[str, Any] | None:
         """The stored item with this identity (e.g. a status uri), if any."""

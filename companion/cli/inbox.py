@@ -95,9 +95,10 @@ def inbox(
             out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
         return
     from companion.cli.render import grid
+    from companion.mine import fold_own_threads
 
     now = datetime.now(UTC)
-    rows = [_row(r, labels, now) for r in items]
+    rows = [_row(r, labels, now) for r in fold_own_threads(items)]  # your thread: one row
     _page(
         grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
              right=frozenset({1}), max_widths={2: 22, 4: 18}),
@@ -116,6 +117,8 @@ def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]
     if not title:
         title = f"CW: {r['cw']}" if r.get("cw") else (r.get("summary") or r.get("text") or "").strip().split("\n")[0]
     signals = Text()
+    if r.get("thread"):
+        signals.append(f"thread of {r['thread']} ", style="cyan")
     if r.get("starred"):
         signals.append("★ ", style="yellow")
     if r.get("shared_by"):
@@ -181,7 +184,7 @@ def show(
         if not no_mark and not rec.get("read"):
             c.set_flags([rec["id"]], read=True)
             rec["read"] = True
-        parent = c.item_by_key(rec["reply_to"]) if rec.get("reply_to") else None
+        parent, parent_link = c.parent_of(rec)
         story = c.store.get(rec["story"]) if rec.get("story") else None
     if json:
         print_json({**item_json(rec), "html": body.get("html", "")})
@@ -208,8 +211,10 @@ def show(
         first = (parent.get("text") or "").strip().split("\n")[0][:120]
         lines.append(Text("↩ in reply to ", style="magenta") + safe_text(pa.get("handle") or pa.get("name"), oneline=True)
                      + Text(f" ({parent['id']}): ") + safe_text(first, "dim", oneline=True))
-    elif rec.get("reply_to"):
-        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(rec["reply_to"], oneline=True))
+    elif parent_link:
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(parent_link, "underline", oneline=True))
+    elif rec.get("reply_to"):  # a bare status id from a server pln cannot name: no use showing it
+        lines.append(Text("↩ a reply to a status that is not in the inbox", style="magenta"))
     lines.append(Text())
     if rec.get("cw"):
         lines.append(Text("CW: ", style="bold yellow") + safe_text(rec["cw"], "yellow"))

@@ -86,6 +86,8 @@ def _render_result(refl: dict[str, Any]) -> None:
         label = f"{e['name']} {e['handle']}".strip()
         if e["state"] == "sent":
             out.print(Text(f"posted to {label}: {len(parts)} part{'s' if len(parts) != 1 else ''}"))
+        elif not any(p.get("attempted") or p["state"] in ("sent", "sending") for p in parts):
+            out.print(Text(f"{label}: nothing was sent", style="yellow"))
         else:
             out.print(Text(f"{label}: {sent} of {len(parts) or '?'} parts sent", style="yellow"))
         for p in parts:
@@ -113,8 +115,8 @@ def post(
 
     Example: pln post "Retrieval practice beats re-reading" --on 3f9k2a --tag edtech
     """
-    from companion.errors import PostError, UsageError
-    from companion.reflections.publish import failure_message
+    from companion.errors import PlnError, PostError, StorageError, UsageError
+    from companion.reflections.sending import failure_message
 
     c = _companion()
     if retry is not None:
@@ -123,27 +125,47 @@ def post(
         r = c.reflections()
         if dry_run:
             refl = r.require(retry)
-            preview = [_saved_preview(e) for e in refl["accounts"]]
+            preview = [_saved_preview(e, refl) for e in refl["accounts"]]
             if json:
                 print_json({"dry_run": True, "reflection": refl})
+            elif refl["state"] == "draft":
+                out.print(Text(f"draft {refl['id']} is checked and split when it is retried: "
+                               f"pln post --retry {refl['id']}"))
             else:
                 _render_parts(preview, refl)
             return
         refl = c.retry_reflection(retry)
     else:
-        if text == "-":
-            body = sys.stdin.read()
-        elif text is None:
+        r = c.reflections()
+        options: dict[str, Any] = {"on": on, "tags": tag, "visibility": visibility, "cw": cw,
+                                   "accounts": account, "reply_to": reply_to}
+        typed = text is None or text == "-"  # only here: not in a shell's history
+        if text is None:
+            # everything that does not depend on the text is checked before the editor opens:
+            # what is typed there is never refused afterwards (issue 13.5)
+            r.check(on=on, tags=tag, visibility=visibility, accounts=account, reply_to=reply_to)
             body = _from_editor(_template(c, on, reply_to, account))
             if not body:  # an empty editor cancels, even with --on
                 raise UsageError("nothing to post: the editor was left empty (nothing was saved)")
+        elif text == "-":
+            body = sys.stdin.read()
         else:
             body = text
-        r = c.reflections()
-        refl = r.prepare(body, on=on, tags=tag, visibility=visibility, cw=cw,
-                         accounts=account, reply_to=reply_to)
+        refl = None
+        try:
+            refl = r.prepare(body, **options)
+            if dry_run:
+                preview = r.preview(refl)
+            else:
+                refl = r.post(refl)
+        except PlnError as e:
+            # typed text that did not reach the journal is kept as a draft, never lost
+            if not typed or not body.strip() or (not dry_run and _saved(c, refl)):
+                raise
+            where = r.keep_draft(body, options, e.message,
+                                 journal=not isinstance(e, StorageError))
+            raise type(e)(f"{e.message} — {where}", subject=e.subject) from e
         if dry_run:
-            preview = r.preview(refl)
             if json:
                 print_json({"dry_run": True, "text": refl["text"], "visibility": refl["visibility"],
                             "cw": refl["cw"], "cites": refl["cites"], "reply_to": refl["reply_to"],
@@ -152,7 +174,6 @@ def post(
                 _render_parts(preview, refl)
                 out.print(Text("dry run: nothing was sent or saved", style="dim"))
             return
-        refl = r.post(refl)
     if json:
         print_json(refl)
     else:
@@ -161,15 +182,28 @@ def post(
         raise PostError(failure_message(refl), subject=refl["id"])
 
 
-def _saved_preview(entry: dict[str, Any]) -> dict[str, Any]:
-    from companion.reflections.thread import weighted_length
+def _saved(c: Any, refl: Any) -> bool:
+    """Whether this reflection is in the journal (so nothing needs keeping apart)."""
+    if refl is None or not c.home.journal_file.exists():
+        return False
+    from companion.errors import PlnError
 
+    try:
+        return c.journal.get(refl["id"]) is not None
+    except PlnError:  # a journal that cannot be read: keep the text apart
+        return False
+
+
+def _saved_preview(entry: dict[str, Any], refl: dict[str, Any]) -> dict[str, Any]:
+    from companion.reflections.thread import Limits, part_length
+
+    limits = Limits(entry.get("limit") or 500, entry.get("url_length", 23))
     return {
         "account": entry["name"],
         "handle": entry["handle"],
-        "limit": entry.get("limit") or 500,
+        "limit": limits.max_characters,
         "parts": [
-            {"n": p["n"], "text": p["text"], "length": weighted_length(p["text"])}
+            {"n": p["n"], "text": p["text"], "length": part_length(p["text"], limits, refl["cw"])}
             for p in entry.get("parts", [])
         ],
     }
@@ -258,6 +292,8 @@ def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON."
         sent, known = progress(r)
         cell = safe_text(r.get("body") or r.get("text"), oneline=True)
         cell.truncate(60, overflow="ellipsis")
+        if r.get("state") == "draft" and r.get("error"):
+            cell.append("\nkept: " + clean(r["error"], oneline=True), style="yellow")
         for e in r.get("accounts", []):
             if e.get("error"):
                 cell.append(f"\n{e['name']}: " + clean(e["error"], oneline=True), style="yellow")
