@@ -1,0 +1,85 @@
+"""Issue 11: servers that implement the Mastodon client API but differ from Mastodon.
+
+Each behaviour is a real server on loopback (mastodon_mock) seen through a loopback proxy
+(tests/proxy.py) that changes only what real servers change: Link headers that page with
+since_id, a list timeline that cannot page from a boost's id, 401 to unauthenticated reads,
+a profile URL whose feed is not at Mastodon's path. The proxy counts requests and records
+which statuses each response carried.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.proxy import Proxy, Request, Response
+from tests.test_mastodon_sync import add, items, sync
+
+TIMELINE = r"^/api/v1/timelines/"
+
+
+@pytest.fixture
+def proxy(mastodon: Any) -> Iterator[Proxy]:
+    with Proxy(mastodon.base_url) as p:
+        yield p
+
+
+class Delivered:
+    """Every status id each timeline response carried, through the proxy."""
+
+    def __init__(self, proxy: Proxy, pattern: str = TIMELINE) -> None:
+        self.ids: Counter[str] = Counter()
+        rx = re.compile(pattern)
+
+        def hook(req: Request, resp: Response) -> None:
+            if rx.search(req.path) and resp.status == 200:
+                for st in json.loads(resp.body):
+                    self.ids[str(st["id"])] += 1
+
+        proxy.after(hook)
+
+
+def login(cli: Any, proxy: Proxy, user: str = "alice") -> None:
+    cli("login", proxy.base_url, "--token", f"{user}_token")
+
+
+def post_many(srv: Any, user: str, n: int, prefix: str) -> list[str]:
+    api = srv.client(user)
+    return [str(api.status_post(f"{prefix} {k}")["id"]) for k in range(n)]
+
+
+# ----- 1. a server whose Link rel="prev" pages with since_id ------------------------------------
+
+
+def test_home_advances_when_link_prev_uses_since_id(cli: Any, mastodon: Any, proxy: Proxy) -> None:
+    """Three syncs with 100+ new statuses before each, from a server whose Link rel="prev"
+    carries since_id: every status is delivered exactly once, and each sync makes the
+    minimum number of requests for n new statuses in pages of 40: n // 40 + 1 (the last,
+    short or empty, page is how a client learns there is nothing more)."""
+    proxy.rewrite_link_prev_to_since_id()
+    delivered = Delivered(proxy)
+    login(cli, proxy)
+    sid = add(cli, "home")
+    seed = post_many(mastodon, "alice", 1, "seed")
+    before = proxy.count(TIMELINE)
+    assert sync(cli)[sid]["new"] == 1
+    assert proxy.count(TIMELINE) - before == 1
+    posted = list(seed)
+    for n in (105, 120, 101):
+        posted += post_many(mastodon, "bob", n, f"round of {n}:")
+        before = proxy.count(TIMELINE)
+        res = sync(cli)[sid]
+        assert res["status"] == "ok" and res["new"] == n, res
+        assert proxy.count(TIMELINE) - before == n // 40 + 1
+        assert not res["notes"], res
+    assert sorted(delivered.ids) == sorted(posted)
+    assert set(delivered.ids.values()) == {1}  # nothing delivered twice
+    assert {i["url"].rsplit("/", 1)[-1] for i in items(cli)} == set(posted)
+    before = proxy.count(TIMELINE)
+    res = sync(cli)[sid]
+    assert res["status"] == "not_modified" and proxy.count(TIMELINE) - before == 1
