@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.proxy import Proxy, Request, Response
-from tests.test_mastodon_sync import add, items, sync
+from tests.test_mastodon_sync import add, items, network, sync  # noqa: F401 - a fixture
 
 TIMELINE = r"^/api/v1/timelines/"
 
@@ -83,3 +83,61 @@ def test_home_advances_when_link_prev_uses_since_id(cli: Any, mastodon: Any, pro
     before = proxy.count(TIMELINE)
     res = sync(cli)[sid]
     assert res["status"] == "not_modified" and proxy.count(TIMELINE) - before == 1
+
+
+def test_home_advances_without_link_headers(cli: Any, mastodon: Any, proxy: Proxy) -> None:
+    """A server that sends no Link header at all: the same n // 40 + 1 requests."""
+    proxy.drop_response_header("Link")
+    delivered = Delivered(proxy)
+    login(cli, proxy)
+    sid = add(cli, "home")
+    posted = post_many(mastodon, "alice", 1, "seed")
+    sync(cli)
+    posted += post_many(mastodon, "bob", 85, "news")
+    before = proxy.count(TIMELINE)
+    assert sync(cli)[sid]["new"] == 85
+    assert proxy.count(TIMELINE) - before == 85 // 40 + 1
+    assert sorted(delivered.ids) == sorted(posted) and set(delivered.ids.values()) == {1}
+
+
+# ----- 5. a list timeline that cannot page from a boost's id -------------------------------------
+
+
+def test_list_cursor_is_a_position_the_server_pages_from(
+    cli: Any, mastodon: Any, proxy: Proxy, network: Any
+) -> None:
+    """The server answers ``min_id=<a boost's id>`` as if there were no min_id (its newest
+    page): a cursor on a boost re-fetched old statuses every sync."""
+    boosts: set[str] = set()
+
+    def learn(req: Request, resp: Response) -> None:
+        if req.route.startswith("/api/v1/timelines/list/") and resp.status == 200:
+            boosts.update(str(s["id"]) for s in json.loads(resp.body) if s.get("reblog"))
+
+    def ignore_boost_positions(req: Request) -> None:
+        if req.route.startswith("/api/v1/timelines/list/") and req.query.get("min_id") in boosts:
+            req.path = re.sub(r"([?&])min_id=[^&]*&?", r"\1", req.path)
+
+    proxy.after(learn)
+    proxy.before(ignore_boost_positions)
+    delivered = Delivered(proxy, r"^/api/v1/timelines/list/")
+    a, c = mastodon.client("alice"), mastodon.client("carol")
+    a.list_accounts_add(network["list"], [c.account_verify_credentials()])
+    c.status_reblog(network["tagged"])  # the newest entry of the list is now a boost
+    login(cli, proxy)
+    sid = add(cli, "list:Teachers")
+    first = sync(cli)[sid]
+    assert first["status"] == "ok" and boosts
+    for _ in range(2):
+        before = proxy.count(TIMELINE)
+        res = sync(cli)[sid]
+        assert res["status"] == "not_modified", res
+        assert proxy.count(TIMELINE) - before == 1
+    # nothing old fetched again but the boost above the cursor (the newest original), which
+    # is not counted as news
+    again = {i: n for i, n in delivered.ids.items() if n > 1}
+    assert len(again) == 1 and set(again) <= boosts and set(again.values()) == {3}
+    news = mastodon.client("bob").status_post("news for the list")
+    res = sync(cli)[sid]
+    assert res["new"] == 1 and delivered.ids[str(news["id"])] == 1
+    assert sync(cli)[sid]["status"] == "not_modified"
