@@ -141,3 +141,88 @@ def test_list_cursor_is_a_position_the_server_pages_from(
     res = sync(cli)[sid]
     assert res["new"] == 1 and delivered.ids[str(news["id"])] == 1
     assert sync(cli)[sid]["status"] == "not_modified"
+
+
+# ----- 3. one source's copy never degrades another's ---------------------------------------------
+
+
+def rss_of(statuses: list[dict[str, Any]], base: str) -> str:
+    """An account's RSS feed as servers that are not Mastodon write it: each entry's guid
+    is the status's ActivityPub uri, its title the start of the text, no author, no tags."""
+    from xml.sax.saxutils import escape
+
+    entries = "".join(
+        f"<item><guid isPermaLink=\"false\">{escape(s['uri'])}</guid><link>{escape(s['url'])}</link>"
+        f"<title>{escape(re.sub('<[^>]+>', '', s['content'])[:50])}</title>"
+        f"<pubDate>{s['created_at'].strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+        f"<description>{escape(s['content'])}</description></item>"
+        for s in statuses
+    )
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>bob</title>'
+            f"<link>{base}/users/bob</link>{entries}</channel></rss>")
+
+
+def test_an_accounts_rss_feed_added_later_keeps_its_statuses_statuses(
+    cli: Any, mastodon: Any, proxy: Proxy
+) -> None:
+    b = mastodon.client("bob")
+    posted = [b.status_post(f"Status {n} about #edtech and https://example.org/read/{n} — "
+                            "a long enough text to be cut by the feed's title")
+              for n in range(9)]
+    b.status_favourite(posted[0])
+    login(cli, proxy)
+    home = add(cli, "home")
+    sync(cli)
+    before = {i["url"]: i for i in items(cli)}
+    feed = proxy.serve("/users/bob.rss", rss_of(posted, proxy.base_url),
+                       content_type="application/rss+xml")
+    rss = add(cli, feed)
+    res = sync(cli)
+    assert res[rss]["status"] == "ok" and res[rss]["new"] == 0, res
+    after = {i["url"]: i for i in items(cli)}
+    assert set(after) == set(before)
+    for url, old in before.items():
+        new = after[url]
+        if url not in {s["url"] for s in posted}:
+            continue
+        assert new["sources"] == [home, rss]
+        for field in ("kind", "title", "author", "tags", "counts", "link", "text", "published"):
+            assert new[field] == old[field], (field, old[field], new[field])
+    first = after[posted[0]["url"]]
+    assert first["kind"] == "status" and first["title"] == "" and first["tags"] == ["edtech"]
+    assert first["link"] == "https://example.org/read/0" and first["counts"]["favourites"] == 1
+    res = cli("post", "a reply", "--reply-to", first["id"], "--dry-run")
+    assert "feed entry" not in res.stdout + res.stderr
+    again = sync(cli)
+    assert again[rss]["status"] == "not_modified" or again[rss]["updated"] == 0, again
+
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>{feed}</title><id>urn:feed:{feed}</id>
+<updated>2025-11-20T10:00:00Z</updated>
+<entry><id>urn:uuid:shared-{entry}</id>{title}{link}<updated>2025-11-20T10:00:00Z</updated>
+<content type="html">{content}</content></entry></feed>"""
+
+
+@pytest.mark.parametrize("full_first", [True, False])
+def test_two_feeds_sharing_an_atom_id_keep_the_fuller_copy(
+    cli: Any, feed_server: Any, full_first: bool
+) -> None:
+    full = feed_server.route("/blog.xml", body=ATOM.format(
+        feed="blog", entry=1, title="<title>Paper strips</title>",
+        link='<link rel="alternate" href="https://blog.example/strips"/>',
+        content="&lt;p&gt;Fold, cut, compare.&lt;/p&gt;"), content_type="application/atom+xml")
+    empty = feed_server.route("/planet.xml", body=ATOM.format(
+        feed="planet", entry=1, title="", link="", content=""), content_type="application/atom+xml")
+    first, second = (full, empty) if full_first else (empty, full)
+    cli("source", "add", first)
+    sync(cli)
+    cli("source", "add", second)
+    sync(cli)
+    for _ in range(2):  # and it stays so
+        (item,) = items(cli)
+        assert item["title"] == "Paper strips" and item["url"] == "https://blog.example/strips"
+        assert item["link"] == "https://blog.example/strips" and "Fold, cut" in item["text"]
+        assert len(item["sources"]) == 2
+        res = sync(cli)
+        assert all(r["updated"] == 0 for r in res.values()), res
