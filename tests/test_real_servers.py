@@ -226,3 +226,62 @@ def test_two_feeds_sharing_an_atom_id_keep_the_fuller_copy(
         assert len(item["sources"]) == 2
         res = sync(cli)
         assert all(r["updated"] == 0 for r in res.values()), res
+
+
+# ----- 4. source list counts what the inbox holds ------------------------------------------------
+
+
+def held(cli: Any) -> dict[str, int]:
+    """Each source's item count as `pln source list --json` gives it."""
+    return {r["id"]: r["health"].get("items", 0) for r in json.loads(cli("source", "list", "--json").stdout)}
+
+
+def in_inbox(cli: Any) -> dict[str, int]:
+    """Each source's items as the inbox holds them."""
+    return dict(Counter(s for i in items(cli) for s in i["sources"]))
+
+
+def test_source_list_counts_what_the_inbox_holds_per_source(
+    cli: Any, mastodon: Any, network: Any, feed_server: Any
+) -> None:
+    mastodon.client("alice").tag_follow("edtech")
+    login(cli, mastodon)
+    ids = [add(cli, s) for s in ("home", "mentions", "#edtech", "followed-tags", "list:Teachers",
+                                 f"#edtech@{mastodon.base_url.split('://')[1]}")]
+    sync(cli)
+    want = in_inbox(cli)
+    assert all(want.get(i) for i in ids), want  # each holds something, most shared with home
+    assert held(cli) == {i: want.get(i, 0) for i in ids}
+    mastodon.client("bob").status_post("more #edtech")
+    sync(cli)
+    want = in_inbox(cli)
+    assert held(cli) == {i: want.get(i, 0) for i in ids}
+    # removed and added again: its items stayed in the inbox, and count again
+    cli("source", "rm", ids[2])
+    assert add(cli, "#edtech") == ids[2]
+    sync(cli)
+    assert held(cli) == {i: want.get(i, 0) for i in ids}
+    # pruned items are no longer held
+    from datetime import UTC, datetime, timedelta
+
+    from companion.service import Companion
+
+    c = Companion(clock=lambda: datetime.now(UTC) + timedelta(days=30))
+    with c.writing("test"):
+        assert c.prune(timedelta(days=1)) > 0
+    assert held(cli) == {i: 0 for i in ids} and not items(cli)
+
+
+def test_a_source_skipped_by_a_429_does_not_show_ok(cli: Any, mastodon: Any, network: Any) -> None:
+    login(cli, mastodon)
+    sid = add(cli, "home")
+    sync(cli)
+    assert " ok" in cli("source", "list").stdout
+    mastodon.fault(path="/api/v1/timelines/home", status=429, count=1)
+    assert sync(cli)[sid]["status"] == "skipped"
+    listing = cli("source", "list").stdout
+    (row,) = [line for line in listing.splitlines() if line.startswith(sid)]
+    assert not re.search(r"\bok\b", row.split("home", 2)[-1]), listing
+    assert "rate limited" in row or "skipped" in row, listing
+    (data,) = json.loads(cli("source", "list", "--json").stdout)
+    assert data["health"]["retry_until"]

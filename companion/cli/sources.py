@@ -74,6 +74,10 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
     for s, h in rows_in:
         if h.get("retired"):
             status = Text("retired (410 Gone)", style="red")
+        elif h.get("retry_until"):  # skipped (429, Retry-After): not ok until it syncs again
+            status = Text("skipped: ", style="yellow") + safe_text(
+                h.get("last_error") or f"the server asked to wait until {h['retry_until']}",
+                oneline=True)
         elif h.get("failures"):
             status = Text(f"{h['failures']} failure(s): ", style="red") + safe_text(
                 h.get("last_error", ""), oneline=True
