@@ -302,7 +302,9 @@ class Companion:
         """OPML for every source that other readers can follow, plus those left out."""
         from companion.opml import export_opml
 
-        return export_opml(self.config.sources, now=self.clock())
+        states = self.store.all_states() if self.home.state_file.exists() else {}
+        return export_opml(self.config.sources, now=self.clock(),
+                           states={k: v.get("source", {}) for k, v in states.items()})
 
     # ----- accounts -------------------------------------------------------------------------
 

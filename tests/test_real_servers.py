@@ -285,3 +285,76 @@ def test_a_source_skipped_by_a_429_does_not_show_ok(cli: Any, mastodon: Any, net
     assert "rate limited" in row or "skipped" in row, listing
     (data,) = json.loads(cli("source", "list", "--json").stdout)
     assert data["health"]["retry_until"]
+
+
+# ----- 2. @user@host on a server that refuses unauthenticated API reads --------------------------
+
+REFUSED = r"^/api/v1/(accounts|timelines)/"
+
+
+def profile_elsewhere(proxy: Proxy, statuses: list[dict[str, Any]]) -> None:
+    """bob's profile lives at /users/bob (as WebFinger says) and names its feed, served at
+    the profile URL + .rss; Mastodon's /@bob.rss does not exist on this server."""
+    def move_profile(doc: dict[str, Any]) -> dict[str, Any]:
+        for link in doc["links"]:
+            if link["rel"] == "http://webfinger.net/rel/profile-page":
+                link["href"] = f"{proxy.base_url}/users/bob"
+        return doc
+
+    proxy.rewrite_json(move_profile, r"^/\.well-known/webfinger")
+    proxy.serve("/users/bob", '<html><head><link rel="alternate" type="application/rss+xml" '
+                'href="/users/bob.rss"></head><body>bob</body></html>')
+    proxy.serve("/users/bob.rss", rss_of(statuses, proxy.base_url), content_type="application/rss+xml")
+
+
+def test_account_on_a_server_refusing_public_reads_is_found_from_its_profile(
+    cli: Any, mastodon: Any, proxy: Proxy
+) -> None:
+    posted = [mastodon.client("bob").status_post(f"public post {n}") for n in range(3)]
+    proxy.refuse_unauthenticated(REFUSED)
+    profile_elsewhere(proxy, posted)
+    sid = add(cli, f"@bob@{proxy.host}")
+    res = sync(cli)[sid]
+    assert res["status"] == "ok" and res["new"] == 3, res
+    assert any(f"{proxy.base_url}/users/bob.rss" in n for n in res["notes"]), res
+    assert {i["url"] for i in items(cli)} == {s["url"] for s in posted}
+    assert proxy.count(r"^/@bob\.rss") == 0  # Mastodon's path was never needed
+    # next sync: only the feed found, conditionally (the API is rechecked once a day)
+    before = len(proxy.requests)
+    res = sync(cli)[sid]
+    assert [r.route for r in proxy.requests[before:]] == ["/users/bob.rss"]
+    # OPML export names the feed found, not Mastodon's path
+    exported = cli("source", "export").stdout
+    assert f'xmlUrl="{proxy.base_url}/users/bob.rss"' in exported
+
+
+def test_account_on_the_host_of_a_logged_in_account_is_read_with_its_token(
+    cli: Any, mastodon: Any, proxy: Proxy
+) -> None:
+    posted = [mastodon.client("bob").status_post(f"post {n} #edtech") for n in range(3)]
+    proxy.refuse_unauthenticated(REFUSED)
+    login(cli, proxy)  # alice, on the same host
+    acct, tag = add(cli, f"@bob@{proxy.host}"), add(cli, f"#edtech@{proxy.host}")
+    res = sync(cli)
+    assert res[acct]["status"] == "ok" and res[tag]["status"] == "ok", res
+    assert not res[acct]["notes"] and not res[tag]["notes"], res
+    bob = items(cli, "--source", acct)
+    assert {i["url"] for i in bob} == {s["url"] for s in posted}
+    assert all(i["kind"] == "status" and i["author"]["handle"] == "@bob@mock.local" for i in bob)
+    assert not [r for r in proxy.requests if r.route.startswith("/api/") and not r.authenticated
+                and not r.route.startswith("/api/v1/instance") and not r.route.startswith("/api/v2/instance")]
+    assert sync(cli)[acct]["status"] == "not_modified"
+
+
+def test_account_option_is_honoured_for_an_account_spec(cli: Any, mastodon: Any, proxy: Proxy) -> None:
+    """--account reads @bob@mock.local (a host pln cannot reach) through alice's instance."""
+    posted = mastodon.client("bob").status_post("read through my instance")
+    login(cli, proxy)
+    cli("login", mastodon.base_url, "--token", "carol_token", "--name", "direct")
+    sid = add(cli, "@bob@mock.local", "--account", "alice")
+    rows = json.loads(cli("source", "list", "--json").stdout)
+    assert [r["account"] for r in rows if r["id"] == sid] == ["alice"]
+    res = sync(cli)[sid]
+    assert res["status"] == "ok" and res["new"] >= 1, res
+    assert posted["url"] in {i["url"] for i in items(cli, "--source", sid)}
+    assert proxy.count(r"^/api/v1/accounts/") >= 2  # lookup, statuses: through alice's host

@@ -18,8 +18,11 @@ Protocol notes that shape this module (issue 4, "real servers differ"):
 * Mastodon.py runs with ``ratelimit_method="throw"``: its "wait"/"pace" modes sleep inside a
   shared client for up to minutes and are not thread-safe. Each fetch gets its own client;
   a 429 (or ``X-RateLimit-Remaining: 0``) becomes ``RetryLater`` until ``X-RateLimit-Reset``.
-* ``@user@host`` and ``#tag@host`` use the host's public API without a token; a host that
-  refuses unauthenticated access (401/403/422) is followed through its public RSS instead.
+* ``@user@host`` and ``#tag@host`` are read through a logged-in account when ``--account``
+  names one or one lives on that host (issue 11: some hosts refuse unauthenticated reads);
+  else through the host's public API without a token, and when the host refuses that
+  (401/403/422) through its public feed, found from the account's profile
+  (``companion.sources.public_feed``).
 
 Mastodon.py objects never leave this module: statuses become ``ItemData`` in
 ``mastodon_items``.
@@ -30,7 +33,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from companion.errors import AuthError, FetchError, ParseError, SourceError
@@ -43,6 +46,9 @@ from companion.sources.mastodon_items import (
 )
 from companion.sources.paging import entry_id, fresh, link_param, newest_first, position
 from companion.specs import ACCOUNT, LIST, TAG, SourceSpec, host_base_url
+
+if TYPE_CHECKING:
+    from companion.credentials import Account
 
 PAGE = 40  # Mastodon's maximum page size for timelines
 MAX_PAGES = 25  # per source and sync; the cursor carries the rest to the next sync
@@ -151,6 +157,20 @@ def translate_error(
     return FetchError(f"{what} failed on {host}: {type(exc).__name__}", subject=subject)
 
 
+# state of a source followed through the host's public feed (companion.sources.public_feed)
+_PUBLIC_KEYS = ("mode", "api_checked", "etag", "last_modified", "rss_url")
+
+
+def _hosts(account: Account) -> set[str]:
+    """Where an account lives: its instance's host, and its handle's domain (which may be
+    another name for it, e.g. @me@example.org on social.example.org)."""
+    out = {host_of(account.instance)}
+    handle = account.handle.lstrip("@")
+    if "@" in handle:
+        out.add(handle.rsplit("@", 1)[1].lower())
+    return out
+
+
 class MastodonSource:
     """Every Mastodon kind; which endpoint is asked depends on ``spec.kind``."""
 
@@ -168,6 +188,9 @@ class MastodonSource:
         """Fetch what is new since the cursor in ``state``."""
         kind = self.spec.kind
         if kind == ACCOUNT or (kind == TAG and self.spec.host):
+            reader = self._reader()
+            if reader is not None:
+                return self._fetch_through(reader, dict(state), now)
             return self._fetch_public(dict(state), now)
         account = self.ctx.credentials.account(self.spec.account)
         api = self._client(account.instance, account.token)
@@ -476,12 +499,81 @@ class MastodonSource:
             del state["tags_above"]
         return raw, state
 
+    # ----- @user@host and #tag@host through a logged-in account ------------------------------
+
+    def _reader(self) -> Account | None:
+        """The account to read ``@user@host``/``#tag@host`` through: the one ``--account``
+        named, else one logged in on that host (its token is accepted there, and some hosts
+        refuse unauthenticated reads), else None (the host's public API or feed)."""
+        creds = self.ctx.credentials
+        if self.spec.account:
+            return creds.account(self.spec.account)
+        host = (self.spec.host or "").lower()
+        here = [a for a in creds.accounts if host in _hosts(a)]
+        default = creds.default_name
+        return next((a for a in here if a.name == default), here[0] if here else None)
+
+    def _fetch_through(self, account: Account, state: dict[str, Any], now: datetime) -> FetchResult:
+        """Read through ``account``'s instance with its token: the host itself when the
+        account lives there, else the account's own instance (what it knows of them)."""
+        spec = self.spec
+        if state.get("via") != account.instance:  # ids are the server's: start afresh
+            for k in (*_PUBLIC_KEYS, "account_id", "cursor", "above"):
+                state.pop(k, None)
+            state["via"] = account.instance
+        host = host_of(account.instance)
+        api = self._client(account.instance, account.token)
+        try:
+            if spec.kind == ACCOUNT:
+                if not state.get("account_id"):
+                    found = self._find_account(api, host, local=(spec.host or "") in _hosts(account))
+                    state["account_id"] = str(found["id"])
+                    if found.get("url"):
+                        state["profile_url"] = str(found["url"])
+                aid = state["account_id"]
+                raw = self._timeline(api, host, f"statuses of {spec.target}",
+                                     lambda **p: api.account_statuses(aid, **p), state, now)
+            else:
+                tag = spec.target
+                raw = self._timeline(api, host, f"#{tag}",
+                                     lambda **p: hashtag_timeline(api, tag, **p), state, now)
+        finally:
+            api.session.close()
+        return self._result(raw, host, state)
+
+    def _find_account(self, api: Any, host: str, *, local: bool) -> Mapping[str, Any]:
+        """The account ``@user@host`` as the instance behind ``api`` knows it: by lookup,
+        else (a remote account it has not met) by a search that resolves it."""
+        user = self.spec.target.lstrip("@").split("@")[0]
+        acct = user if local else self.spec.target.lstrip("@")
+        try:
+            found = self._call(api, host, self.spec.target, api.account_lookup, acct)
+        except FetchError as e:
+            if local or "(404)" not in e.message:
+                raise
+            found = None
+            results = self._call(api, host, self.spec.target, api.account_search, acct,
+                                 resolve=True, limit=5)
+            for a in results if isinstance(results, list) else []:
+                if str(a.get("acct", "")).lower() == acct.lower():
+                    found = a
+                    break
+            if found is None:
+                raise FetchError(f"{host} does not know {self.spec.target}",
+                                 subject=self.spec.id) from e
+        if not isinstance(found, Mapping) or found.get("id") is None:
+            raise ParseError(f"{host} sent no account for {self.spec.target}", subject=self.spec.id)
+        return found
+
     # ----- without a login: the host's public API, else its public RSS ------------------------
 
     def _fetch_public(self, state: dict[str, Any], now: datetime) -> FetchResult:
         spec = self.spec
         host = spec.host or ""
         base = host_base_url(host)
+        if state.pop("via", None):  # was read through an account: that server's ids
+            for k in ("account_id", "cursor", "above"):
+                state.pop(k, None)
         if state.get("mode") == "rss":
             checked = state.get("api_checked")
             if checked and now - parse_iso(checked) < API_RECHECK:
@@ -499,6 +591,8 @@ class MastodonSource:
                                          subject=spec.id)
                     account_id = str(acct["id"])
                     state["account_id"] = account_id
+                    if acct.get("url"):
+                        state["profile_url"] = str(acct["url"])
                 aid = account_id
                 raw = self._timeline(
                     api, host, f"statuses of {spec.target}",
@@ -516,80 +610,16 @@ class MastodonSource:
             api.session.close()
         if state.get("mode") == "rss":
             self.notes.append(f"{host} now allows public API access; no longer using its RSS feed")
-        for k in ("mode", "api_checked", "etag", "last_modified", "above"):
+        for k in (*_PUBLIC_KEYS, "above"):
             state.pop(k, None)
         state.update(pos)
         return self._result(raw, host, state)
 
-    def _rss_url(self, base: str) -> str:
-        if self.spec.kind == ACCOUNT:
-            user = self.spec.target.lstrip("@").split("@")[0]
-            return f"{base}/@{quote(user)}.rss"
-        return f"{base}/tags/{quote(self.spec.target)}.rss"
+    def _fetch_rss(self, base: str, host: str, state: dict[str, Any], now: datetime) -> FetchResult:
+        from companion.sources.public_feed import fetch_public_feed
 
-    def _fetch_rss(
-        self, base: str, host: str, state: dict[str, Any], now: datetime
-    ) -> FetchResult:
-        import feedparser
-        import requests
-
-        url = self._rss_url(base)
-        first = state.get("mode") != "rss"
-        if first:
-            self.notes.append(
-                f"{host} refuses unauthenticated API access; following its public RSS feed "
-                f"instead ({url})"
-            )
-        headers = {"User-Agent": self.ctx.user_agent}
-        if not first and state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if not first and state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
-        self.requests += 1
-        try:
-            with requests.get(url, headers=headers, timeout=self.ctx.settings.timeout,
-                              stream=True) as resp:
-                if resp.status_code == 304:
-                    state["mode"] = "rss"
-                    return FetchResult(state=state, not_modified=True, notes=tuple(self.notes),
-                                       requests=self.requests)
-                if resp.status_code != 200:
-                    raise FetchError(
-                        f"{host} refuses unauthenticated API access and its RSS feed {url} "
-                        f"answered {resp.status_code}",
-                        subject=self.spec.id,
-                    )
-                body = bytearray()
-                for chunk in resp.iter_content(65536):
-                    body += chunk
-                    if len(body) > self.ctx.settings.max_bytes:
-                        raise FetchError(f"{url} is larger than {self.ctx.settings.max_bytes} bytes",
-                                         subject=self.spec.id)
-                etag = resp.headers.get("ETag")
-                modified = resp.headers.get("Last-Modified")
-        except requests.Timeout as e:
-            raise FetchError(f"{host} did not answer in time (RSS feed)", subject=self.spec.id) from e
-        except requests.RequestException as e:
-            raise FetchError(f"cannot reach {host} (RSS feed): connection failed",
-                             subject=self.spec.id) from e
-        parsed = feedparser.parse(bytes(body))
-        if parsed.get("bozo") and not parsed.get("entries"):
-            raise ParseError(f"{url} is not a readable RSS feed", subject=self.spec.id)
-        handle = self.spec.target if self.spec.kind == ACCOUNT else ""
-        items: list[ItemData] = []
-        for entry in parsed.get("entries", []):
-            item = normalize_rss_entry(entry, host=host, handle=handle)
-            if item is not None:
-                items.append(item)
-        if first:
-            settings = self.ctx.settings
-            if settings.first_sync_days:
-                cutoff = now - timedelta(days=settings.first_sync_days)
-                items = [i for i in items if i.published is None or i.published >= cutoff]
-            items = items[: settings.first_sync_limit]
-        state.update(mode="rss", etag=etag, last_modified=modified)
-        state.setdefault("api_checked", iso(now))
-        return self._finish(tuple(items), state)
+        return fetch_public_feed(self.spec, host, base, state, now, self.ctx, self.notes,
+                                 self.requests)
 
 
 __all__ = ["MastodonSource", "host_of", "make_client", "translate_error"]
