@@ -358,3 +358,55 @@ def test_account_option_is_honoured_for_an_account_spec(cli: Any, mastodon: Any,
     assert res["status"] == "ok" and res["new"] >= 1, res
     assert posted["url"] in {i["url"] for i in items(cli, "--source", sid)}
     assert proxy.count(r"^/api/v1/accounts/") >= 2  # lookup, statuses: through alice's host
+
+
+# ----- 10, 11. login -----------------------------------------------------------------------------
+
+
+def test_oauth_sends_a_random_state_and_checks_it(cli: Any, mastodon: Any, pln_home: Any) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx2 as httpx  # mastodon_mock's own HTTP client
+
+    from companion.errors import UsageError
+    from companion.service import Companion
+
+    res = cli("login", mastodon.base_url, input="mockcode_bob\n")  # the code alone
+    url = next(w for w in res.stdout.split() if "/oauth/authorize?" in w)
+    query = parse_qs(urlsplit(url).query)
+    assert set(query) == {"client_id", "response_type", "redirect_uri", "scope", "state"}
+    assert len(query["state"][0]) >= 16 and "None" not in url and "force_login" not in url
+    states = []
+
+    def authorize(url: str) -> str:
+        """What a user does: open the page, pick bob, copy the code and the state after it."""
+        q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        states.append(q["state"])
+        page = httpx.post(f"{mastodon.base_url}/oauth/authorize", data={**q, "username": "carol"})
+        code = re.search(r"Authorization code: ([^<\s]+)", page.text).group(1)  # type: ignore[union-attr]
+        return f"{code}&state={q['state']}"
+
+    acct = Companion().login(mastodon.base_url, name="withstate", read_code=authorize)
+    assert acct.handle == "@carol@mock.local"
+    acct = Companion().login(mastodon.base_url, name="asurl", read_code=lambda u: (
+        f"urn:ietf:wg:oauth:2.0:oob?code=mockcode_alice&state={parse_qs(urlsplit(u).query)['state'][0]}"))
+    assert acct.handle == "@alice@mock.local"
+    with pytest.raises(UsageError, match="state does not match"):
+        Companion().login(mastodon.base_url, name="forged", read_code=lambda u: "mockcode_bob&state=x")
+    assert len(set(states)) == 1 and states[0] != query["state"][0]  # a new state each time
+    names = [a["name"] for a in json.loads(cli("accounts", "--json").stdout)]
+    assert "forged" not in names and {"withstate", "asurl"} <= set(names)
+    res = cli("login", mastodon.base_url, input="mockcode_bob&state=forged\n", code=2)
+    assert "state does not match" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_bad_token_answered_with_422_is_rejected_and_loopback_needs_no_scheme(
+    cli: Any, proxy: Proxy, pln_home: Any
+) -> None:
+    proxy.answer(r"^/api/v1/accounts/verify_credentials", 422,
+                 {"error": "Validation failed: token is invalid"}, count=1)
+    res = cli("login", proxy.base_url, "--token", "not-a-token", code=2)
+    assert res.stderr.strip() == (
+        f"error: token for {proxy.host} was rejected — run `pln login {proxy.base_url}`")
+    res = cli("login", proxy.host, "--token", "alice_token")  # 127.0.0.1:PORT, no scheme
+    assert f"on {proxy.base_url} " in res.stdout
