@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
@@ -119,7 +119,7 @@ class Proxy:
             def do_GET(self) -> None:
                 self._handle()
 
-            do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET  # noqa: N815
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -150,7 +150,7 @@ class Proxy:
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> Proxy:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -158,7 +158,7 @@ class Proxy:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> Proxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

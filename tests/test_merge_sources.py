@@ -18,27 +18,28 @@ URI = "https://social.example/objects/7f3a"
 
 
 def status(**kw: Any) -> ItemData:
-    base: dict[str, Any] = dict(
-        key=URI, kind=STATUS_ITEM, url="https://social.example/notice/7f3a",
-        author=Author("Bob", "@bob@social.example", "https://social.example/users/bob"),
-        html="<p>Fractions with paper strips, a whole lesson</p>",
-        text="Fractions with paper strips, a whole lesson",
-        published=NOW - timedelta(hours=2), tags=("math",),
-        link="https://blog.example/strips", counts=(("replies", 2), ("boosts", 1), ("favourites", 5)),
-        mentions=("@carol@social.example",),
-    )
+    base: dict[str, Any] = {
+        "key": URI, "kind": STATUS_ITEM, "url": "https://social.example/notice/7f3a",
+        "author": Author("Bob", "@bob@social.example", "https://social.example/users/bob"),
+        "html": "<p>Fractions with paper strips, a whole lesson</p>",
+        "text": "Fractions with paper strips, a whole lesson",
+        "published": NOW - timedelta(hours=2), "tags": ("math",),
+        "link": "https://blog.example/strips",
+        "counts": (("replies", 2), ("boosts", 1), ("favourites", 5)),
+        "mentions": ("@carol@social.example",),
+    }
     base.update(kw)
     return ItemData(**base)
 
 
 def feed_copy(**kw: Any) -> ItemData:
     """The same status as its author's RSS feed carries it (guid = the status's uri)."""
-    base: dict[str, Any] = dict(
-        key=URI, kind=FEED_ITEM, url="https://social.example/notice/7f3a",
-        title="Fractions with paper strips, a whole lesson"[:30] + "…",
-        html="<p>Fractions with paper strips, a whole lesson</p>",
-        published=NOW - timedelta(hours=2),
-    )
+    base: dict[str, Any] = {
+        "key": URI, "kind": FEED_ITEM, "url": "https://social.example/notice/7f3a",
+        "title": "Fractions with paper strips, a whole lesson"[:30] + "…",
+        "html": "<p>Fractions with paper strips, a whole lesson</p>",
+        "published": NOW - timedelta(hours=2),
+    }
     base.update(kw)
     return ItemData(**base)
 

@@ -18,9 +18,15 @@ from typing import Any
 import pytest
 
 from tests.proxy import Proxy, Request, Response
-from tests.test_mastodon_sync import add, items, network, sync  # noqa: F401 - a fixture
+from tests.test_mastodon_sync import add, items, seed_network, sync
 
 TIMELINE = r"^/api/v1/timelines/"
+
+
+@pytest.fixture
+def network(mastodon: Any) -> dict[str, Any]:
+    """alice follows bob and carol, bob posts, carol boosts, alice's list "Teachers" has bob."""
+    return seed_network(mastodon)
 
 
 @pytest.fixture
@@ -410,3 +416,29 @@ def test_a_bad_token_answered_with_422_is_rejected_and_loopback_needs_no_scheme(
         f"error: token for {proxy.host} was rejected — run `pln login {proxy.base_url}`")
     res = cli("login", proxy.host, "--token", "alice_token")  # 127.0.0.1:PORT, no scheme
     assert f"on {proxy.base_url} " in res.stdout
+
+
+# ----- 12, 13. text as written, counts in the right number ---------------------------------------
+
+TEACHER = "\U0001F9D1\u200d\U0001F3EB"  # 🧑‍🏫: person, zero-width joiner, school
+HEART = "\u2764\ufe0f"  # ❤️: heart, variation selector 16 (emoji presentation)
+
+
+def test_emoji_sequences_survive_and_counts_read_as_english(cli: Any, mastodon: Any) -> None:
+    b, c = mastodon.client("bob"), mastodon.client("carol")
+    st = b.status_post(f"{TEACHER} Teaching fractions today {HEART} \u202eevil\u202c \x1b[31mred")
+    c.status_reblog(st)
+    c.status_favourite(st)
+    c.status_post("@bob yes!", in_reply_to_id=st["id"])
+    login(cli, mastodon)
+    add(cli, "home")
+    sync(cli)
+    (item,) = [i for i in items(cli) if i["url"] == st["url"]]
+    listing = cli("inbox", "--all").stdout
+    shown = cli("show", item["id"]).stdout
+    for out in (listing, shown):
+        assert TEACHER in out and "\u202e" not in out and "\x1b" not in out
+    assert HEART in shown
+    assert "1 reply · 1 boost · 1 favourite" in shown, shown
+    cli("unread", item["id"])  # show marked it read
+    assert cli("read", "--all", "--search", "fractions").stdout.strip() == "marked 1 item read"

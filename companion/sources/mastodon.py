@@ -39,11 +39,7 @@ from urllib.parse import quote, urlsplit
 from companion.errors import AuthError, FetchError, ParseError, SourceError
 from companion.models import ItemData, iso, parse_iso
 from companion.sources.base import FetchResult, RetryLater, SourceContext
-from companion.sources.mastodon_items import (
-    as_datetime,
-    normalize_rss_entry,
-    normalize_statuses,
-)
+from companion.sources.mastodon_items import as_datetime, normalize_statuses
 from companion.sources.paging import entry_id, fresh, link_param, newest_first, position
 from companion.specs import ACCOUNT, LIST, TAG, SourceSpec, host_base_url
 
