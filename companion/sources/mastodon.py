@@ -273,8 +273,11 @@ class MastodonSource:
             link = self._link
             page = newest_first(raw)
             new, reached = fresh(page, None if by_link else cursor, seen)
-            if not new:
-                break  # nothing above the cursor, or a page that repeats: no progress, stop
+            if not new:  # nothing above the cursor, or a page that repeats: no progress, stop
+                if len(raw) >= PAGE:  # a full page again: the server ignored min_id
+                    self.notes.append(f"{host} did not page forward from the last status "
+                                      "received; older new statuses may be missing")
+                break
             seen.update(i for i in map(entry_id, new) if i is not None)
             out.extend(statuses_of(new))
             nxt, above_nxt = position(new)
@@ -575,7 +578,7 @@ class MastodonSource:
             if checked and now - parse_iso(checked) < API_RECHECK:
                 return self._fetch_rss(base, host, state, now)
         api = self._client(base, None)
-        pos = {k: state[k] for k in ("cursor", "above") if k in state}
+        pos: dict[str, Any] = {k: state[k] for k in ("cursor", "above") if k in state}
         try:
             if spec.kind == ACCOUNT:
                 user = spec.target.lstrip("@").split("@")[0]

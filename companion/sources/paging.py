@@ -78,7 +78,7 @@ def fresh(
 ) -> tuple[list[Mapping[str, Any]], bool]:
     """The entries of a newest-first page not received before, and whether the page reached
     the cursor itself (everything from it on is old: the server did not page from it)."""
-    out = []
+    out: list[Mapping[str, Any]] = []
     for entry in page:
         i = entry_id(entry)
         if cursor is not None and i == cursor:
