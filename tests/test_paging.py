@@ -27,6 +27,11 @@ def test_position_is_the_newest_entry_that_is_not_a_boost() -> None:
     assert position([st("a"), st("z")]) == ("a", [])
     assert position([st("c", boost=True)]) == ("c", [])  # only boosts: the newest one
     assert position([]) == (None, [])
+    # only boosts above an original cursor: the cursor stays, the boosts are remembered ...
+    assert position([st("d", boost=True)], "a", ["c", "b"]) == ("a", ["d", "c", "b"])
+    # ... until there are too many of them to leave room in a page: then a boost it is
+    many = [f"b{n}" for n in range(20)]
+    assert position([st("x", boost=True)], "a", many) == ("x", [])
     assert entry_id({"id": 12}) == "12" and entry_id({"id": ""}) is None
 
 

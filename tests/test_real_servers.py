@@ -147,6 +147,15 @@ def test_list_cursor_is_a_position_the_server_pages_from(
     res = sync(cli)[sid]
     assert res["new"] == 1 and delivered.ids[str(news["id"])] == 1
     assert sync(cli)[sid]["status"] == "not_modified"
+    # only a boost is new: the cursor stays on the original below it
+    c.status_reblog(news)
+    res = sync(cli)[sid]
+    assert res["updated"] == 1 and "@carol@mock.local" in items(cli, "--search", "news")[0]["boosted_by"]
+    before = Counter(delivered.ids)
+    for _ in range(2):
+        assert sync(cli)[sid]["status"] == "not_modified"
+    again = delivered.ids - before
+    assert set(again) <= boosts and sum(again.values()) == 2  # that one boost, once a sync
 
 
 # ----- 3. one source's copy never degrades another's ---------------------------------------------

@@ -280,14 +280,15 @@ class MastodonSource:
                 break
             seen.update(i for i in map(entry_id, new) if i is not None)
             out.extend(statuses_of(new))
-            nxt, above_nxt = position(new)
+            nxt, above_nxt = position(new, cursor, above_now)
             if by_link:
                 nxt, above_nxt = link_param(link, "prev", ("min_id", "since_id")) or nxt, []
-            if nxt is None or nxt == cursor:
+            if nxt is None:
                 break
+            moved = nxt != cursor
             cursor, above_now = nxt, above_nxt
-            if reached or len(raw) < PAGE or self._rate_limited():
-                break
+            if not moved or reached or len(raw) < PAGE or self._rate_limited():
+                break  # (the same cursor again would bring the same page)
         else:
             self.notes.append("more new statuses than one sync fetches; the rest come next sync")
         return out, cursor, above_now

@@ -62,15 +62,24 @@ def newest_first(page: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return out
 
 
-def position(page: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[str]]:
-    """Where to page forward from after ``page`` (newest first): the newest entry that is not
-    a boost (the newest entry if all are), and the ids of the entries above it."""
+MAX_ABOVE = 20  # boosts kept above a cursor before the cursor moves onto a boost
+
+
+def position(
+    page: Sequence[Mapping[str, Any]], cursor: str | None = None, above: Sequence[str] = ()
+) -> tuple[str | None, list[str]]:
+    """Where to page forward from after ``page`` (the new entries above ``cursor``, newest
+    first): the newest entry that is not a boost, and the ids of the entries above it. A page
+    of boosts only keeps the cursor and adds them to ``above``, until there are so many that
+    the page above the cursor could fill up with them: then the newest boost is the cursor."""
     ids = [entry_id(e) for e in page]
     for n, entry in enumerate(page):
         if ids[n] is not None and not entry.get("reblog"):
             return ids[n], [i for i in ids[:n] if i is not None]
-    newest = next((i for i in ids if i is not None), None)
-    return newest, []
+    boosts = [i for i in ids if i is not None]
+    if cursor is not None and len(boosts) + len(above) <= MAX_ABOVE:
+        return cursor, [*boosts, *above]
+    return (boosts[0] if boosts else cursor), []
 
 
 def fresh(
