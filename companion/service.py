@@ -707,18 +707,21 @@ class Companion:
         now = now or self.clock()
         cutoff = iso(now - older_than)
         cited = self.cited_items()
+        from collections import Counter
+
         from companion.source_health import forget
 
-        doomed = [
-            r
-            for r in self.store.iter_items(
-                until=now - older_than,
-                where=lambda r: not r.get("starred") and r["id"] not in cited,
-            )
-            if r["published"] < cutoff
-        ]
-        n = self.store.delete_many([r["id"] for r in doomed])
-        for sid, state in forget(self.store.all_states(), doomed).items():
+        doomed: list[str] = []
+        lost: Counter[str] = Counter()  # items each source loses (its count in source list)
+        for r in self.store.iter_items(
+            until=now - older_than,
+            where=lambda r: not r.get("starred") and r["id"] not in cited,
+        ):
+            if r["published"] < cutoff:
+                doomed.append(r["id"])
+                lost.update(r["sources"])
+        n = self.store.delete_many(doomed)
+        for sid, state in forget(self.store.all_states(), lost).items():
             self.store.put_state(sid, state)
         return n
 

@@ -10,7 +10,7 @@ an older pln) is counted once from the inbox itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 COUNTED = "counted"  # health flag: "items" is exact and kept so
@@ -35,9 +35,9 @@ def with_count(state: dict[str, Any], items: int) -> dict[str, Any]:
     return {**state, "health": health}
 
 
-def forget(states: dict[str, dict[str, Any]], gone: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The states that change when the items ``gone`` are deleted (counted sources only)."""
-    lost = Counter(s for rec in gone for s in rec.get("sources", ()))
+def forget(states: dict[str, dict[str, Any]], lost: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """The states that change when items are deleted (``lost``: how many each source held;
+    counted sources only)."""
     return {
         sid: with_count(states[sid], int(states[sid]["health"].get("items", 0)) - n)
         for sid, n in lost.items()
