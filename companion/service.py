@@ -251,9 +251,18 @@ class Companion:
         return next(s for s in self.config.sources if s.id == sid)
 
     def list_sources(self) -> list[tuple[SourceSpec, dict[str, Any]]]:
-        """Every configured source with its health (last success/error, failures, items)."""
+        """Every configured source with its health (last success/error, failures, the items
+        the inbox holds from it, ``retry_until`` while a server asked to wait)."""
         states = self.store.all_states() if self.home.state_file.exists() else {}
-        return [(s, dict(states.get(s.id, {}).get("health", {}))) for s in self.config.sources]
+        out = []
+        for s in self.config.sources:
+            state = states.get(s.id, {})
+            health = dict(state.get("health", {}))
+            health.pop("counted", None)  # internal: see companion.source_health
+            if state.get("retry_until"):
+                health["retry_until"] = state["retry_until"]
+            out.append((s, health))
+        return out
 
     def remove_source(self, prefix: str) -> SourceSpec:
         """Stop following a source; its items stay in the inbox."""
@@ -294,7 +303,9 @@ class Companion:
         """OPML for every source that other readers can follow, plus those left out."""
         from companion.opml import export_opml
 
-        return export_opml(self.config.sources, now=self.clock())
+        states = self.store.all_states() if self.home.state_file.exists() else {}
+        return export_opml(self.config.sources, now=self.clock(),
+                           states={k: v.get("source", {}) for k, v in states.items()})
 
     # ----- accounts -------------------------------------------------------------------------
 
@@ -357,7 +368,7 @@ class Companion:
         )
         now = self.clock()
         results: list[SyncResult] = []
-        states = self.store.all_states()
+        states = self._counted_states(specs)
 
         def run(spec: SourceSpec) -> Any:
             source = make_source(spec, ctx)
@@ -395,6 +406,21 @@ class Companion:
         order = {s.id: i for i, s in enumerate(specs)}
         results.sort(key=lambda r: order.get(r.source, 0))
         return results
+
+    def _counted_states(self, specs: Sequence[SourceSpec]) -> dict[str, dict[str, Any]]:
+        """Every source's state, after counting the items the inbox holds for those of
+        ``specs`` never counted (companion.source_health): one pass over the inbox, only
+        when a source is new, added again, or from an older pln."""
+        from companion.source_health import count_held, needs_count, with_count
+
+        states = self.store.all_states()
+        todo = {s.id for s in specs if needs_count(states.get(s.id, {}))}
+        if todo:
+            held = count_held(self.store.iter_items(), todo) if self.home.inbox_dir.exists() else {}
+            for sid in todo:
+                states[sid] = with_count(states.get(sid, {}), held.get(sid, 0))
+                self.store.put_state(sid, states[sid])
+        return states
 
     def _collect(self, pool: Any, todo: list[SourceSpec], run: Callable[[SourceSpec], Any],
                  states: dict[str, dict[str, Any]], results: list[SyncResult], now: datetime,
@@ -459,10 +485,10 @@ class Companion:
                 if fetched.new_url and spec.kind == "feed":
                     self.config.update_source(spec.id, url=fetched.new_url)
                     result.notes.append(f"moved permanently to {fetched.new_url}")
-                result.new, result.updated = self._store_items(spec.id, fetched.items, now,
-                                                               fetched.prepared)
+                result.new, result.updated, added = self._file_items(
+                    spec.id, fetched.items, now, fetched.prepared)
                 health.update(last_success=iso(now), failures=0)
-                health["items"] = int(health.get("items", 0)) + result.new
+                health["items"] = int(health.get("items", 0)) + added
                 state["source"] = dict(fetched.state)
             state["health"] = health
             self.store.put_state(spec.id, state)
@@ -473,19 +499,26 @@ class Companion:
 
     def _store_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
                      prepared: tuple[Any, ...] | None = None) -> tuple[int, int]:
-        """Merge fetched items into the inbox; returns (new, updated). ``prepared`` (from
-        ``prepare_new_items``, one per item) is filed as it is for an item that is new;
-        ``items`` is only read for the others."""
+        """Merge fetched items into the inbox; returns (new, updated)."""
+        new, updated, _ = self._file_items(source_id, items, now, prepared)
+        return new, updated
+
+    def _file_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
+                    prepared: tuple[Any, ...] | None = None) -> tuple[int, int, int]:
+        """Merge fetched items into the inbox; returns (new, updated, added: how many items
+        now list this source that did not). ``prepared`` (from ``prepare_new_items``, one per
+        item) is filed as it is for an item that is new; ``items`` is only read for the
+        others."""
         from companion.decide import item_id, merge
         from companion.mine import arriving
 
         n_items = len(prepared) if prepared is not None else len(items)
         if not n_items:
-            return 0, 0
+            return 0, 0, 0
         store = self.store
         writes = []
         fresh = []
-        new = updated = 0
+        new = updated = added = 0
         seen: set[str] = set()
         for n in range(n_items):
             ready = prepared[n] if prepared is not None else None
@@ -513,11 +546,13 @@ class Companion:
                 new += 1
             else:
                 updated += 1
+            if existing is None or source_id not in existing["sources"]:
+                added += 1
         store.put_many(writes)
         store.put_prepared(fresh)
         self._join_stories({rec["link_key"] for rec, _ in writes if rec.get("link_key")}
                            | {p.link_key for p in fresh if p.link_key})
-        return new, updated
+        return new, updated, added + len(fresh)
 
     def _join_stories(self, keys: set[str]) -> int:
         """Recompute shared_by/story for the stories these link keys name."""
@@ -716,15 +751,23 @@ class Companion:
         now = now or self.clock()
         cutoff = iso(now - older_than)
         cited = self.cited_items()
-        doomed = [
-            r["id"]
-            for r in self.store.iter_items(
-                until=now - older_than,
-                where=lambda r: not r.get("starred") and r["id"] not in cited,
-            )
-            if r["published"] < cutoff
-        ]
-        return self.store.delete_many(doomed)
+        from collections import Counter
+
+        from companion.source_health import forget
+
+        doomed: list[str] = []
+        lost: Counter[str] = Counter()  # items each source loses (its count in source list)
+        for r in self.store.iter_items(
+            until=now - older_than,
+            where=lambda r: not r.get("starred") and r["id"] not in cited,
+        ):
+            if r["published"] < cutoff:
+                doomed.append(r["id"])
+                lost.update(r["sources"])
+        n = self.store.delete_many(doomed)
+        for sid, state in forget(self.store.all_states(), lost).items():
+            self.store.put_state(sid, state)
+        return n
 
     def cited_items(self) -> set[str]:
         """Ids of inbox items that reflections cite or reply to."""

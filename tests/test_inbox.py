@@ -184,7 +184,7 @@ def test_read_star_and_plain_shares(cli, home: Companion) -> None:  # type: igno
 
 def test_read_all_with_filters(cli, home: Companion) -> None:  # type: ignore[no-untyped-def]
     r = cli("read", "--all", "--source", "tag0")
-    assert r.stdout.strip() == "marked 4 item(s) read"
+    assert r.stdout.strip() == "marked 4 items read"
     left = json.loads(cli("inbox", "--json").stdout)
     assert {x["kind"] for x in left} == {"feed"} and len(left) == 4
 
@@ -263,7 +263,7 @@ def test_prune_keeps_starred_and_cited(cli, home: Companion, pln_home: Path) -> 
     home.journal.close()
     journal_before = (pln_home / "journal.json").read_bytes()
     r = cli("prune", "--older-than", "30d")
-    assert r.stdout.startswith("pruned 1 item(s) published before ")
+    assert r.stdout.startswith("pruned 1 item published before ")
     left = ids_by_title(cli)
     assert "Older, gone" not in left and {"Older, starred", "Older, cited", "An old post"} <= set(left)
     cli("prune", "--older-than", "5d")

@@ -80,6 +80,11 @@ class RequestCounter:
 @pytest.fixture
 def network(mastodon: Any) -> dict[str, Any]:
     """alice follows bob and carol; bob posts (CW, link, hashtag, reply), carol boosts."""
+    return seed_network(mastodon)
+
+
+def seed_network(mastodon: Any) -> dict[str, Any]:
+    """What the ``network`` fixture sets up (other test modules make their own fixture)."""
     a, b, c = mastodon.client("alice"), mastodon.client("bob"), mastodon.client("carol")
     a.account_follow(c.account_verify_credentials())
     c.follow_request_authorize(a.account_verify_credentials())  # carol's account is locked

@@ -92,7 +92,7 @@ def test_unknown_and_ambiguous_ids(cli, pln_home: Path, blog: str) -> None:  # t
 
 def test_import_newsboat_opml(cli, pln_home: Path) -> None:  # type: ignore[no-untyped-def]
     r = cli("source", "import", str(DATA / "newsboat.opml"))
-    assert "imported 4 source(s)" in r.stdout
+    assert "imported 4 sources" in r.stdout
     cfg = Config.load(pln_home / "config.toml")
     assert [(s.kind, s.spec, s.name) for s in cfg.sources] == [
         ("feed", "https://www.cultofpedagogy.com/feed/", "Cult of Pedagogy"),
@@ -102,12 +102,12 @@ def test_import_newsboat_opml(cli, pln_home: Path) -> None:  # type: ignore[no-u
     ]
     # importing again adds nothing and says why
     r = cli("source", "import", str(DATA / "newsboat.opml"))
-    assert "imported 0 source(s), skipped 4" in r.stdout and "already followed" in r.stderr
+    assert "imported 0 sources, skipped 4" in r.stdout and "already followed" in r.stderr
 
 
 def test_import_nested_folders_become_topics(cli, pln_home: Path) -> None:  # type: ignore[no-untyped-def]
     r = cli("source", "import", str(DATA / "feedly.opml"))
-    assert "imported 3 source(s), skipped 1" in r.stdout
+    assert "imported 3 sources, skipped 1" in r.stdout
     assert "javascript:alert(1)" in r.stderr
     cfg = Config.load(pln_home / "config.toml")
     got = {s.target: set(s.topics) for s in cfg.sources}

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from companion.cli.render import age, clean, out, print_json, safe_text
+from companion.cli.render import age, clean, counts_line, out, plural, print_json, safe_text
 
 
 def _companion():  # type: ignore[no-untyped-def]
@@ -246,7 +246,7 @@ def show(
         lines.append(Text("boosted by ", style="green") + safe_text(", ".join(rec["boosted_by"]), oneline=True))
     counts = rec.get("counts") or {}
     if any(counts.values()):
-        lines.append(Text(" · ".join(f"{v} {k}" for k, v in counts.items() if v), style="dim"))
+        lines.append(Text(counts_line(counts), style="dim"))
     text = Text("\n").join(lines)
     _page(text, len(text.plain.splitlines()))
 
@@ -291,7 +291,7 @@ def read(
     with c.writing("pln read"):
         if all_:
             n = c.mark_all(_filter(False, False, source, topic, tag, search, since, None), read=True)
-            out.print(f"marked {n} item(s) read")
+            out.print(f"marked {plural(n, 'item')} read")
         else:
             ids = c.set_flags(items or [], read=True)
             out.print(f"marked read: {', '.join(ids)}")
@@ -333,7 +333,7 @@ def prune(
     cutoff = parse_since(older_than, now)
     with c.writing("pln prune"):
         n = c.prune(now - cutoff, now)
-    out.print(f"pruned {n} item(s) published before {cutoff.strftime('%Y-%m-%d %H:%M UTC')}")
+    out.print(f"pruned {plural(n, 'item')} published before {cutoff.strftime('%Y-%m-%d %H:%M UTC')}")
 
 
 def register(app: typer.Typer) -> None:

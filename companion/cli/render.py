@@ -12,11 +12,11 @@ import orjson
 from rich.console import Console
 from rich.text import Text
 
-# C0 controls except \t and \n, DEL, C1 controls (incl. CSI 0x9b, OSC 0x9d), and the
-# invisible bidi/formatting characters that can reorder or hide what a terminal shows.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
+# C0 controls except \t and \n, DEL, C1 controls (incl. CSI 0x9b, OSC 0x9d), and the bidi
+# controls that can reorder what a terminal shows (marks, embeddings, overrides, isolates).
+# Nothing else: the zero-width joiner and non-joiner, variation selectors and tag characters
+# are parts of emoji (🧑‍🏫, ❤️, flags) and of scripts such as Persian (issue 11).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A whole escape sequence (CSI … final byte, OSC … BEL/ST), removed before single characters.
 _ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
 
@@ -30,6 +30,21 @@ def clean(text: str | None, *, oneline: bool = False) -> str:
     if oneline:
         t = " ".join(t.split())
     return t
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 reply``, ``2 replies``: a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+# the counts a status carries, by their key in ``counts``: (one, many)
+COUNT_NOUNS = {"replies": ("reply", "replies"), "boosts": ("boost", "boosts"),
+               "favourites": ("favourite", "favourites")}
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    """``1 reply · 3 boosts``: a status's non-zero counts."""
+    return " · ".join(plural(v, *COUNT_NOUNS.get(k, (k, k))) for k, v in counts.items() if v)
 
 
 def safe_text(text: str | None, style: str = "", *, oneline: bool = False) -> Text:

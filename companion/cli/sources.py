@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from companion.cli.render import age, clean, err, note, out, print_json, safe_text
+from companion.cli.render import age, clean, err, note, out, plural, print_json, safe_text
 
 source_app = typer.Typer(
     help="Add, list, remove, import and export the sources you follow.", no_args_is_help=True
@@ -74,8 +74,12 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
     for s, h in rows_in:
         if h.get("retired"):
             status = Text("retired (410 Gone)", style="red")
+        elif h.get("retry_until"):  # skipped (429, Retry-After): not ok until it syncs again
+            status = Text("skipped: ", style="yellow") + safe_text(
+                h.get("last_error") or f"the server asked to wait until {h['retry_until']}",
+                oneline=True)
         elif h.get("failures"):
-            status = Text(f"{h['failures']} failure(s): ", style="red") + safe_text(
+            status = Text(f"{plural(h['failures'], 'failure')}: ", style="red") + safe_text(
                 h.get("last_error", ""), oneline=True
             )
         elif h.get("last_success"):
@@ -118,7 +122,7 @@ def import_(file: Path = typer.Argument(..., help="An OPML file (newsboat, Feedl
         added, skipped = c.import_opml(file)
     for spec, why in skipped:
         note(f"skipped {clean(spec)}: {clean(why)}")
-    out.print(f"imported {len(added)} source(s)" + (f", skipped {len(skipped)}" if skipped else ""))
+    out.print(f"imported {plural(len(added), 'source')}" + (f", skipped {len(skipped)}" if skipped else ""))
 
 
 @source_app.command("export")
@@ -154,7 +158,7 @@ def init(
         n = c.ensure_config(starter=starter)
     if n is None:
         raise _exists(c.home.config_file)
-    out.print(f"created {c.home.config_file} with {n} source(s)")
+    out.print(f"created {c.home.config_file} with {plural(n, 'source')}")
 
 
 def _exists(path: Path) -> Exception:

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from companion.cli.render import err, note, print_json, safe_text
+from companion.cli.render import err, note, plural, print_json, safe_text
 
 
 def sync(
@@ -25,7 +25,7 @@ def sync(
     if created is not None and not json:
         note(
             f"first run: created {c.home.config_file} with a starter network for educators "
-            f"({created} sources). Edit it, or use `pln source add` / `pln source rm`."
+            f"({plural(created, 'source')}). Edit it, or use `pln source add` / `pln source rm`."
         )
     c.require_sources()
     show_bar = not json and sys.stderr.isatty()
@@ -64,7 +64,7 @@ def sync(
         counts = {s: sum(1 for r in results if r.status == s) for s in
                   ("ok", "not_modified", "error", "skipped", "retired")}
         parts = [f"{counts['ok']} ok", f"{counts['not_modified']} not modified",
-                 f"{counts['error']} error{'s' if counts['error'] != 1 else ''}"]
+                 plural(counts["error"], "error")]
         if counts["skipped"]:
             parts.append(f"{counts['skipped']} skipped")
         if counts["retired"]:
