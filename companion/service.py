@@ -71,8 +71,9 @@ class ItemFilter:
 _DURATION = re.compile(r"^(\d+)\s*([mhdwy])$")
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime."""
+def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
+    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime (``option``
+    names the option in the error message)."""
     t = text.strip().lower()
     if m := _DURATION.match(t):
         n, unit = int(m.group(1)), m.group(2)
@@ -82,7 +83,7 @@ def parse_since(text: str, now: datetime) -> datetime:
         dt = datetime.fromisoformat(t)
     except ValueError:
         raise UsageError(
-            f"bad --since {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
+            f"bad {option} {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
         ) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -129,6 +130,17 @@ class Companion:
         if self._config is None:
             self._config = Config.load(self.home.config_file)
         return self._config
+
+    def lenient_config(self) -> ConfigError | None:
+        """For commands that only read and triage the inbox: a broken config.toml is
+        returned (to warn about), not raised; they go on with default settings and no
+        source names (issue 13: a typo in config.toml must not hide the inbox)."""
+        try:
+            self.config  # noqa: B018 - loads and validates
+        except ConfigError as e:
+            self._config = Config(self.home.config_file, "", {})
+            return e
+        return None
 
     @property
     def settings(self) -> Settings:
@@ -285,9 +297,7 @@ class Companion:
                 continue
             known.add(spec.canonical)
             added.append(spec)
-        for spec in added:  # one save per source keeps comments; fine for hundreds
-            self.config.add_source(spec)
-        return added, skipped
+        return self.config.add_sources(added), skipped
 
     def export_opml(self) -> tuple[str, list[SourceSpec]]:
         """OPML for every source that other readers can follow, plus those left out."""
@@ -666,21 +676,26 @@ class Companion:
             })
         return out
 
-    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
-        """Delete items published before now - older_than, except starred items and items a
-        reflection cites (the journal is never touched)."""
+    def prunable(self, older_than: timedelta, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The items ``prune`` would delete (light records), newest first."""
         now = now or self.clock()
         cutoff = iso(now - older_than)
         cited = self.cited_items()
-        doomed = [
-            r["id"]
+        if not self.home.inbox_dir.exists():
+            return []
+        return [
+            r
             for r in self.store.iter_items(
                 until=now - older_than,
                 where=lambda r: not r.get("starred") and r["id"] not in cited,
             )
             if r["published"] < cutoff
         ]
-        return self.store.delete_many(doomed)
+
+    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete items published before now - older_than, except starred items and items a
+        reflection cites (the journal is never touched)."""
+        return self.store.delete_many([r["id"] for r in self.prunable(older_than, now)])
 
     def cited_items(self) -> set[str]:
         """Ids of inbox items that reflections cite or reply to."""

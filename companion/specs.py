@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from companion.errors import UsageError
 from companion.ids import SOURCE_ID_LEN, short_id
+from companion.urls import redact
 
 FEED = "feed"
 ACCOUNT = "account"
@@ -60,9 +61,9 @@ class SourceSpec:
 
     @property
     def spec(self) -> str:
-        """The SPEC as a user would type it."""
+        """The SPEC as a user would type it (a password in a feed URL shown as ``***``)."""
         if self.kind == FEED:
-            return self.target
+            return redact(self.target)
         if self.kind == ACCOUNT:
             return self.target
         if self.kind == TAG:

@@ -7,12 +7,14 @@ import sys
 import typer
 from rich.table import Table
 
+from companion.cli.command import PlnCommand
 from companion.cli.render import clean, err, out, print_json, safe_text
 
 
 def accounts(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List logged-in accounts (tokens are never shown).
 
+    \b
     Example: pln accounts --json
     """
     from companion.service import Companion
@@ -36,9 +38,10 @@ def accounts(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     out.print(table)
 
 
-def logout(name: str = typer.Argument(..., help="Account name (see pln accounts).")) -> None:
+def logout(name: str = typer.Argument(..., metavar="NAME", help="Account name (see pln accounts).")) -> None:
     """Forget an account's token.
 
+    \b
     Example: pln logout work
     """
     from companion.errors import UsageError
@@ -53,17 +56,19 @@ def logout(name: str = typer.Argument(..., help="Account name (see pln accounts)
 
 
 def login(
-    instance: str = typer.Argument(..., help="The instance, e.g. https://mastodon.social"),
+    instance: str = typer.Argument(..., metavar="INSTANCE_URL", help="The instance, e.g. https://mastodon.social"),
     token: str | None = typer.Option(
-        None, "--token",
+        None, "--token", metavar="TOKEN",
         help="An access token made in the instance's settings (Development); '-' reads it "
         "from stdin. Without it, pln runs the OAuth code flow.",
     ),
-    name: str | None = typer.Option(None, "--name", help="A name for this account."),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="A name for this account."),
 ) -> None:
     """Log in to a Mastodon-compatible instance and remember the account.
 
     Without --token: open the URL shown, authorize pln, paste the code. Scopes: read, write.
+
+    \b
     Example: pln login https://mastodon.social --name work
     """
     from companion.service import Companion
@@ -82,6 +87,6 @@ def login(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("login")(login)
-    app.command("accounts")(accounts)
-    app.command("logout")(logout)
+    app.command("login", cls=PlnCommand)(login)
+    app.command("accounts", cls=PlnCommand)(accounts)
+    app.command("logout", cls=PlnCommand)(logout)

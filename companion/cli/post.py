@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from companion.cli.command import PlnCommand
 from companion.cli.render import clean, out, print_json, safe_text
 
 SCISSORS = "# ------------------------ >8 ------------------------"
@@ -97,20 +98,21 @@ def _render_result(refl: dict[str, Any]) -> None:
 
 def post(
     text: str | None = typer.Argument(
-        None, help="What you learned; '-' reads stdin; nothing opens $EDITOR."
+        None, metavar="[TEXT]", help="What you learned; '-' reads stdin; nothing opens $EDITOR."
     ),
-    on: list[str] = typer.Option([], "--on", help="Cite an inbox item: adds its link and credits its author."),
-    tag: list[str] = typer.Option([], "--tag", "-t", help="Add a hashtag (repeatable)."),
-    visibility: str = typer.Option("public", "--visibility", help="public, unlisted, private or direct."),
-    cw: str = typer.Option("", "--cw", help="Content warning, on every part."),
-    account: list[str] = typer.Option([], "--account", "-A", help="Post with this account (repeat to cross-post)."),
-    reply_to: str | None = typer.Option(None, "--reply-to", help="Reply to a status from the inbox."),
+    on: list[str] = typer.Option([], "--on", metavar="ID", help="Cite an inbox item: adds its link and credits its author."),
+    tag: list[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a hashtag (repeatable)."),
+    visibility: str = typer.Option("public", "--visibility", metavar="VISIBILITY", help="public, unlisted, private or direct."),
+    cw: str = typer.Option("", "--cw", metavar="TEXT", help="Content warning, on every part."),
+    account: list[str] = typer.Option([], "--account", "-A", metavar="NAME", help="Post with this account (repeat to cross-post)."),
+    reply_to: str | None = typer.Option(None, "--reply-to", metavar="ID", help="Reply to a status from the inbox."),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show exactly what would be posted; send and save nothing."),
-    retry: str | None = typer.Option(None, "--retry", help="Finish a pending or failed reflection."),
+    retry: str | None = typer.Option(None, "--retry", metavar="ID", help="Finish a pending or failed reflection."),
     json: bool = typer.Option(False, "--json", help="Print the reflection as JSON."),
 ) -> None:
     """Post a reflection: saved in the journal first, split into a thread when long.
 
+    \b
     Example: pln post "Retrieval practice beats re-reading" --on 3f9k2a --tag edtech
     """
     from companion.errors import PostError, UsageError
@@ -181,11 +183,12 @@ def _when(refl: dict[str, Any]) -> str:
 
 def journal(
     json: bool = typer.Option(False, "--json", help="Print the reflections as JSON."),
-    export: str | None = typer.Option(None, "--export", help="md (a learning log by week), atom or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the export to FILE."),
+    export: str | None = typer.Option(None, "--export", metavar="FORMAT", help="md (a learning log by week), atom or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the export to FILE."),
 ) -> None:
     """List your reflections, or export the journal.
 
+    \b
     Example: pln journal --export md -o learning-log.md
     """
     from companion.errors import UsageError
@@ -239,7 +242,9 @@ def journal(
 def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON.")) -> None:
     """List reflections that are not fully posted (pending or failed).
 
-    Example: pln drafts, then pln post --retry ID
+    \b
+    Example: pln drafts
+             pln post --retry ID
     """
     from companion.reflections.compose import progress
 
@@ -267,6 +272,6 @@ def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON."
 
 
 def register(app: typer.Typer) -> None:
-    app.command("post")(post)
-    app.command("journal")(journal)
-    app.command("drafts")(drafts)
+    app.command("post", cls=PlnCommand)(post)
+    app.command("journal", cls=PlnCommand)(journal)
+    app.command("drafts", cls=PlnCommand)(drafts)

@@ -124,7 +124,9 @@ def translate_error(
         cause = exc.__context__
         if isinstance(cause, requests.Timeout) or "timed out" in str(exc).lower():
             return FetchError(f"{host} did not answer in time ({what})", subject=subject)
-        return FetchError(f"cannot reach {host} ({what}): connection failed", subject=subject)
+        from companion.sources.neterr import network_reason
+
+        return FetchError(f"cannot reach {host} ({what}): {network_reason(exc)}", subject=subject)
     if public and code in REFUSED:
         return _Refused(f"{host} refuses unauthenticated access ({code})", subject=subject)
     if isinstance(exc, MastodonUnauthorizedError) or code == 401:
@@ -516,7 +518,9 @@ class MastodonSource:
         except requests.Timeout as e:
             raise FetchError(f"{host} did not answer in time (RSS feed)", subject=self.spec.id) from e
         except requests.RequestException as e:
-            raise FetchError(f"cannot reach {host} (RSS feed): connection failed",
+            from companion.sources.neterr import network_reason
+
+            raise FetchError(f"cannot reach {host} (RSS feed): {network_reason(e)}",
                              subject=self.spec.id) from e
         parsed = feedparser.parse(bytes(body))
         if parsed.get("bozo") and not parsed.get("entries"):
