@@ -336,6 +336,22 @@ class Config:
                 return s
         raise UsageError(f"no source with id {source_id!r}")
 
+    def move_feed(self, source_id: str, url: str) -> str:
+        """A feed moved permanently (301/308): follow its new URL, unless another source
+        already follows that URL (issue 13: that left two sources with one URL). Returns
+        what to tell the user."""
+        try:
+            target = parse_spec(url).canonical
+        except UsageError:
+            return f"moved permanently to {url}, which is not a feed URL pln can follow"
+        other = next((s for s in self.sources if s.canonical == target and s.id != source_id),
+                     None)
+        if other is not None:
+            return (f"moved permanently to {url}, which you already follow as source "
+                    f"{other.id}: remove this one with `pln source rm {source_id}`")
+        self.update_source(source_id, url=url)
+        return f"moved permanently to {url}"
+
     def update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         """Change fields of one source entry in place (e.g. a feed's URL after a 301) and save."""
         for i, s in enumerate(self.sources):

@@ -19,6 +19,7 @@ from companion.paths import Home
 from companion.search import query_words
 from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
 from companion.store import TinyDBJournal, TinyDBStore
+from companion.urls import canonical_url
 
 if TYPE_CHECKING:
     from companion.credentials import Credentials
@@ -231,8 +232,25 @@ class Companion:
                 spec = parse_spec(spec_text, name=name, topics=topics, account=default)
         if spec.kind == "feed":
             spec = self._discover_feed(spec, name=name, topics=topics, account=account)
+        elif self._is_new(spec):
+            from companion.sources.checks import check_source, needs_check
+
+            if needs_check(spec):  # the server says whether it exists (issue 13)
+                spec.extra["notes"] = check_source(
+                    spec, self.credentials if spec.account else None, self._add_settings(),
+                    self._user_agent())
         self.ensure_config(starter=False)
         return self.config.add_source(spec)
+
+    def _is_new(self, spec: SourceSpec) -> bool:
+        """Not followed yet (a duplicate is refused without asking any server)."""
+        return not (self.home.config_file.exists() and self.config.find(spec.canonical))
+
+    def _add_settings(self) -> Settings:
+        return self.settings if self.home.config_file.exists() else Settings()
+
+    def _user_agent(self) -> str:
+        return self._add_settings().user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
 
     def _discover_feed(
         self,
@@ -466,8 +484,7 @@ class Companion:
                 elif fetched.not_modified:
                     result.status = "not_modified"
                 if fetched.new_url and spec.kind == "feed":
-                    self.config.update_source(spec.id, url=fetched.new_url)
-                    result.notes.append(f"moved permanently to {fetched.new_url}")
+                    result.notes.append(self.config.move_feed(spec.id, fetched.new_url))
                 result.new, result.updated = self._store_items(spec.id, fetched.items, now,
                                                                fetched.prepared)
                 health.update(last_success=iso(now), failures=0)
@@ -664,7 +681,8 @@ class Companion:
         for st in ranked[: limit or None]:
             feed = self.store.get(st["story"], text=False) if st["story"] else None
             out.append({
-                "url": st["url"],
+                # the story's own URL, else the link as everyone shared it (no tracking)
+                "url": (feed.get("url") if feed else None) or canonical_url(st["url"]) or st["url"],
                 "title": feed.get("title", "") if feed else "",
                 "people": st["people"],
                 "count": len(st["people"]),

@@ -181,6 +181,10 @@ def parse_spec(
     elif low in TIMELINES:
         spec = SourceSpec(low, low, name=name, topics=tops, account=account)
     else:
+        host = raw.split("/", 1)[0]
+        if "." in host and _HOST_RE.match(host.lower()) and not any(c.isspace() for c in raw):
+            # `blog.example/feed`: a feed URL without its scheme (issue 13)
+            raise UsageError(f"unknown source spec {raw!r}: did you mean https://{raw} ?")
         raise UsageError(
             f"unknown source spec {raw!r}: expected a feed URL (https://…), @user@host, #tag, "
             f"#tag@host, home, mentions, bookmarks, followed-tags or list:NAME"

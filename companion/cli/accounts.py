@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from companion.cli.command import PlnCommand
 from companion.cli.render import clean, err, out, print_json, safe_text
@@ -29,13 +29,13 @@ def accounts(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     if not rows:
         out.print("no accounts — run `pln login https://your.instance`")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("name", "handle", "instance", ""):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(safe_text(r["name"]), safe_text(r["handle"]), safe_text(r["instance"]),
-                      "default" if r["default"] else "")
-    out.print(table)
+    from companion.cli.render import grid
+
+    # every column named, no trailing spaces (issue 13)
+    table = [[safe_text(r["name"], "bold", oneline=True), safe_text(r["handle"], oneline=True),
+              safe_text(r["instance"], oneline=True), Text("yes" if r["default"] else "")]
+             for r in rows]
+    out.print(grid(table, flex=1, header=["name", "handle", "instance", "default"]))
 
 
 def logout(name: str = typer.Argument(..., metavar="NAME", help="Account name (see pln accounts).")) -> None:
@@ -77,9 +77,20 @@ def login(
         token = sys.stdin.readline().strip()
 
     def read_code(url: str) -> str:
+        from companion.errors import UsageError
+
         err.print("Open this address in a browser, authorize pln, then paste the code shown:")
-        out.print(url, soft_wrap=True)
-        return str(typer.prompt("authorization code", err=True, hide_input=False))
+        out.print(url, soft_wrap=True, markup=False)
+        while True:  # (typer.prompt would print "Aborted!" at the end of input: issue 13)
+            sys.stderr.write("authorization code: ")
+            sys.stderr.flush()
+            line = sys.stdin.readline()
+            if not line:
+                sys.stderr.write("\n")
+                raise UsageError("no authorization code was given (end of input); nothing was "
+                                 f"saved — run `pln login {instance}` again when you have it")
+            if line.strip():
+                return line.strip()
 
     acct = Companion().login(instance, token=token, name=name, read_code=read_code)
     out.print(f"logged in as {clean(acct.handle)} on {clean(acct.instance)} "

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from companion.cli.command import PlnCommand
@@ -177,10 +176,6 @@ def _saved_preview(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _when(refl: dict[str, Any]) -> str:
-    return refl["created"][:16].replace("T", " ")
-
-
 def journal(
     json: bool = typer.Option(False, "--json", help="Print the reflections as JSON."),
     export: str | None = typer.Option(None, "--export", metavar="FORMAT", help="md (a learning log by week), atom or json."),
@@ -192,9 +187,7 @@ def journal(
     Example: pln journal --export md -o learning-log.md
     """
     from companion.errors import UsageError
-    from companion.reflections.compose import urls
     from companion.reflections.export import FORMATS
-    from companion.storage_io import atomic_write_bytes
 
     c = _companion()
     if export is not None:
@@ -203,9 +196,9 @@ def journal(
             raise UsageError(f"bad --export {export!r}: use md, atom or json")
         data = c.export_journal(fmt)
         if output is not None:
-            atomic_write_bytes(output, data.encode("utf-8"), mode=0o644)
-            from companion.cli.render import note
+            from companion.cli.render import note, write_output
 
+            write_output(output, data)  # the same checks and messages as every -o
             note(f"wrote {output}")
         else:
             sys.stdout.write(data)
@@ -219,24 +212,9 @@ def journal(
     if not rows:
         out.print("no reflections yet — write one with `pln post \"what I learned\"`")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for col in ("id", "date", "state", "accounts", "text / links / sources"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
-        cell.truncate(70, overflow="ellipsis")
-        for u in urls(r):
-            cell.append("\n" + clean(u), style="cyan")
-        for ct in r.get("cites", []):
-            cell.append("\n↳ " + clean(ct.get("title") or ct["url"], oneline=True)[:60], style="dim")
-            cell.append(f" ({ct['item']})", style="dim")
-        if r.get("replies"):
-            n = len(r["replies"])
-            cell.append(f"\n↩ {n} repl{'y' if n == 1 else 'ies'}: " + " ".join(r["replies"]),
-                        style="dim")
-        table.add_row(r["id"], _when(r), r.get("state", ""),
-                      ", ".join(e["name"] for e in r.get("accounts", [])), cell)
-    out.print(table)
+    from companion.cli.reflections_view import journal_text
+
+    out.print(journal_text(rows), soft_wrap=True)
 
 
 def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON.")) -> None:
@@ -246,8 +224,6 @@ def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON."
     Example: pln drafts
              pln post --retry ID
     """
-    from companion.reflections.compose import progress
-
     c = _companion()
     rows = c.list_reflections(drafts=True)
     if json:
@@ -256,18 +232,9 @@ def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON."
     if not rows:
         out.print("no drafts: every reflection is posted")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for col in ("id", "date", "state", "sent", "text / problem"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        sent, known = progress(r)
-        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
-        cell.truncate(60, overflow="ellipsis")
-        for e in r.get("accounts", []):
-            if e.get("error"):
-                cell.append(f"\n{e['name']}: " + clean(e["error"], oneline=True), style="yellow")
-        table.add_row(r["id"], _when(r), r.get("state", ""), f"{sent}/{known or '?'}", cell)
-    out.print(table)
+    from companion.cli.reflections_view import drafts_text
+
+    out.print(drafts_text(rows), soft_wrap=True)
     out.print(Text("finish one with: pln post --retry ID", style="dim"))
 
 

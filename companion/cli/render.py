@@ -155,10 +155,20 @@ def grid(rows: list[list[Text]], *, flex: int, header: list[str] | None = None,
     Widths come from ``fit_widths``; ``max_widths`` caps a column even when there is room.
     No line ends in spaces.
     """
+    lines = grid_lines(rows, flex=flex, header=header, right=right, max_widths=max_widths,
+                       mins=mins, drop=drop, fixed=fixed, width=width)
+    return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+
+def grid_lines(rows: list[list[Text]], *, flex: int, header: list[str] | None = None,
+               right: frozenset[int] = frozenset(), max_widths: dict[int, int] | None = None,
+               mins: dict[int, int] | None = None, drop: tuple[int, ...] = (),
+               fixed: frozenset[int] = frozenset(), width: int | None = None) -> list[Text]:
+    """``grid`` as a list of lines (the header first, if any)."""
     from rich.cells import cell_len
 
     if not rows:
-        return Text()
+        return []
     ncols = len(rows[0])
     all_rows = ([[Text(h, style="bold") for h in header]] if header else []) + rows
     natural = [max(cell_len(r[i].plain) for r in all_rows) for i in range(ncols)]
@@ -192,7 +202,7 @@ def grid(rows: list[list[Text]], *, flex: int, header: list[str] | None = None,
                 line.append(pad)
         line.rstrip()
         lines.append(line)
-    return Text("\n", no_wrap=True, overflow="crop").join(lines)
+    return lines
 
 
 # ----- reading width, pager, output files -------------------------------------------------------

@@ -17,6 +17,7 @@ from companion.cli.render import (
     out,
     print_json,
     safe_text,
+    warn,
     write_output,
 )
 from companion.urls import redact, without_password
@@ -47,11 +48,20 @@ def add(
     \b
     Example: pln source add '#edtech@mastodon.social' --topic edtech
     """
+    import sys
+    from contextlib import nullcontext
+
     c = _companion()
-    with c.writing("pln source add"):
+    # a slow server can take `timeout` seconds to answer: say what pln is waiting for
+    checking = (err.status(Text(f"checking {clean(redact(spec), oneline=True)} …"))
+                if sys.stderr.isatty() else nullcontext())
+    with c.writing("pln source add"), checking:
         s = c.add_source(spec, name=name, topics=topic, account=account)
     for n in s.extra.get("notes", []):
-        note(clean(redact(n)))
+        if n.startswith("could not check"):
+            warn(clean(redact(n)))
+        else:
+            note(clean(redact(n)))
     out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
 
 

@@ -635,6 +635,8 @@ class FeedSource:
 
         def finish(done: Future[Any] | None = None) -> FetchResult:
             parsed, items, prepared = _parsed(done, *args)
+            if parsed.cut_off and not parsed.fingerprints:  # nothing read: a failure
+                raise ParseError(parsed.notes[0], subject=self.spec.id)
             new_state["body_hash"] = digest
             new_state["seen"] = list(parsed.fingerprints)
             return FetchResult(items=items, state=new_state, new_url=new_url, notes=parsed.notes,
