@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import signal
 import struct
@@ -122,11 +123,15 @@ class Pty:
 
 
 def run_pty(*args: str, cols: int = 80, rows: int = 24, env: dict[str, str] | None = None,
-            timeout: float = 30) -> PtyResult:
+            timeout: float = 30, drop: tuple[str, ...] = ("COLUMNS", "LINES")) -> PtyResult:
     """`pln ARGS` on a terminal, to the end."""
-    return Pty(*args, cols=cols, rows=rows, env=env).wait(timeout)
+    return Pty(*args, cols=cols, rows=rows, env=env, drop=drop).wait(timeout)
+
+
+_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[=>]")
 
 
 def screen_lines(output: str) -> list[str]:
-    """The terminal output as lines, without \\r and trailing blanks."""
-    return [line.rstrip() for line in output.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    """The terminal output as the lines one sees: no colour codes, \\r or trailing blanks."""
+    text = _CSI.sub("", output).replace("\r\n", "\n").replace("\r", "\n")
+    return [line.rstrip() for line in text.split("\n")]

@@ -44,6 +44,10 @@ def _no_color() -> bool:
 
 out = Console(highlight=False, no_color=_no_color(), soft_wrap=True)  # never hard-wrap data lines
 err = Console(stderr=True, highlight=False, no_color=_no_color(), soft_wrap=True)
+if out.is_terminal and out.is_dumb_terminal:  # rich assumes 80 columns for TERM=dumb
+    import shutil
+
+    out.size = shutil.get_terminal_size()  # type: ignore[assignment]
 
 
 # Characters that JSON allows raw in strings but that a terminal or editor showing the JSON

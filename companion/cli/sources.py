@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.text import Text
@@ -53,8 +54,13 @@ def add(
 
     c = _companion()
     # a slow server can take `timeout` seconds to answer: say what pln is waiting for
-    checking = (err.status(Text(f"checking {clean(redact(spec), oneline=True)} …"))
-                if sys.stderr.isatty() else nullcontext())
+    what = f"checking {clean(redact(spec), oneline=True)} …"
+    checking: Any = nullcontext()
+    if sys.stderr.isatty():
+        if err.is_dumb_terminal:  # no spinner on a dumb terminal: a plain line
+            note(what)
+        else:
+            checking = err.status(Text(what))
     with c.writing("pln source add"), checking:
         s = c.add_source(spec, name=name, topics=topic, account=account)
     for n in s.extra.get("notes", []):
@@ -67,7 +73,11 @@ def add(
 
 @source_app.command("list", cls=PlnCommand)
 def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List sources with their health (last success, last error, failures, items)."""
+    """List sources with their health (last success, last error, failures, items).
+
+    \b
+    Example: pln source list --json
+    """
     c = _companion()
     rows = rows_in = c.list_sources()
     if json:
