@@ -159,7 +159,14 @@ def test_public_account_and_tag_without_login(cli: Any, mastodon: Any, network: 
 
 def test_unknown_list_is_one_clear_error(cli: Any, mastodon: Any, network: Any) -> None:
     login(cli, mastodon)
+    # refused when added (issue 13) ...
+    r = cli("source", "add", "list:Nope", code=2)
+    assert "no list named 'Nope'" in r.stderr and "Teachers" in r.stderr
+    # ... and a list deleted after it was added is one clear error at sync
+    a = mastodon.client("alice")
+    gone = a.list_create("Nope")
     sid = add(cli, "list:Nope")
+    a.list_delete(gone)
     res = sync(cli)
     assert res[sid]["status"] == "error"
     assert "no list named 'Nope'" in res[sid]["error"] and "Teachers" in res[sid]["error"]
