@@ -306,9 +306,11 @@ class Config:
         half-way (Ctrl-C) leaves the file as it was, and one save is faster than hundreds."""
         added: list[SourceSpec] = []
         aot = self._aot() if specs else None
+        # by canonical spec and by id: `find` per source would make an import of thousands
+        # quadratic
+        known = {s.canonical: s for s in self.sources} | {s.id: s for s in self.sources}
         for spec in specs:
-            same = self.find(spec.canonical) or next((s for s in self.sources if s.id == spec.id),
-                                                     None)
+            same = known.get(spec.canonical) or known.get(spec.id)
             if same is not None:
                 raise UsageError(
                     f"already following {same.spec} (source {same.id}); nothing changed",
@@ -321,6 +323,7 @@ class Config:
             spec = replace(spec, index=len(self.sources))
             self.sources.append(spec)
             added.append(spec)
+            known[spec.canonical] = known[spec.id] = spec
         if added:
             self.save()
         return added

@@ -36,7 +36,7 @@ def env_for(extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()) 
 def pln(*args: str, env: dict[str, str] | None = None, input: str | None = None,
         timeout: float = 60, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """`pln ARGS` as a process with pipes; stdout and stderr apart."""
-    return subprocess.run(pln_cmd(*args), capture_output=True, text=True, input=input,
+    return subprocess.run(pln_cmd(*args), check=False, capture_output=True, text=True, input=input,
                           env=env_for(env, drop=drop), cwd=REPO, timeout=timeout)
 
 

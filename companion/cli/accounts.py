@@ -32,8 +32,9 @@ def accounts(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     from companion.cli.render import grid
 
     # every column named, no trailing spaces (issue 13)
-    table = [[safe_text(r["name"], "bold", oneline=True), safe_text(r["handle"], oneline=True),
-              safe_text(r["instance"], oneline=True), Text("yes" if r["default"] else "")]
+    table = [[safe_text(str(r["name"]), "bold", oneline=True),
+              safe_text(str(r["handle"]), oneline=True),
+              safe_text(str(r["instance"]), oneline=True), Text("yes" if r["default"] else "")]
              for r in rows]
     out.print(grid(table, flex=1, header=["name", "handle", "instance", "default"]))
 

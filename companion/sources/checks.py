@@ -54,8 +54,8 @@ def check_source(spec: SourceSpec, credentials: Credentials | None, settings: Se
                              "nothing changed") from None
         return [f"could not check {what}: {host} has no lists (404); added anyway"]
     except MastodonNetworkError as e:
-        return [f"could not check {what}: cannot reach {host} ({network_reason(e)}); added "
-                "anyway — `pln sync` will say if it works"]
+        return [(f"could not check {what}: cannot reach {host} ({network_reason(e)}); added "
+                 "anyway — `pln sync` will say if it works")]
     except MastodonError as e:
         code = api_status_code(e)
         if spec.kind == ACCOUNT and code in REFUSED:
@@ -70,8 +70,8 @@ def check_source(spec: SourceSpec, credentials: Credentials | None, settings: Se
 def _check_list(lists: Any, name: str, host: str) -> list[str]:
     """The list exists by its title (as sync resolves it: exact, else any case)."""
     if not isinstance(lists, list):
-        return [f"could not check list:{name}: {host} sent something other than a list of "
-                "lists; added anyway"]
+        return [(f"could not check list:{name}: {host} sent something other than a list of "
+                 "lists; added anyway")]
     titles = [str(li.get("title", "")) for li in lists]
     if name in titles or name.casefold() in {t.casefold() for t in titles}:
         return []
