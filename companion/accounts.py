@@ -202,6 +202,7 @@ def login(
     if name is not None and (not name.strip() or any(c.isspace() for c in name)):
         raise UsageError(f"bad account name {name!r}: use one word, e.g. --name work")
     check_instance(base, user_agent=user_agent, timeout=timeout)
+    given = token is not None
     if token is not None:
         token = token.strip()
         if not token:
@@ -210,7 +211,17 @@ def login(
         if read_code is None:
             raise UsageError("no token given and no way to ask for an authorization code")
         token = oauth_token(credentials, base, read_code, user_agent=user_agent, timeout=timeout)
-    me = verify_token(base, token, user_agent=user_agent, timeout=timeout)
+    try:
+        me = verify_token(base, token, user_agent=user_agent, timeout=timeout)
+    except AuthError as e:
+        if not given or "rejected" not in e.message:
+            raise
+        # not "run `pln login …`": that is the command that was just run (issue 13)
+        raise AuthError(
+            f"{host} rejected that token: check that it was copied whole (Preferences → "
+            f"Development → your application), or run `pln login {base}` without --token to "
+            "authorize pln in a browser"
+        ) from e
     from companion.sources.mastodon_items import full_handle
 
     username = str(me.get("username") or me.get("acct") or "").split("@")[0]

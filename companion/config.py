@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass, replace
@@ -85,6 +86,38 @@ def _parse_settings(raw: Any, path: Path) -> Settings:
             raise ConfigError(f"{_where(path, 'settings.' + key)}: must not be negative")
         values[key] = float(value) if key == "timeout" else value
     return Settings(**values)
+
+
+_LOC = re.compile(r"^[^:]*: (settings|sources)(?:\[(\d+)\])?(?:\.([\w-]+))?:")
+
+
+def line_of(text: str, message: str) -> int | None:
+    """The line of config.toml a validation message (``config.toml: sources[2].url: …``)
+    is about: the key's line, else its table's header line; None if it cannot be found."""
+    m = _LOC.match(message)
+    if not m:
+        return None
+    table, index, key = m.group(1), m.group(2), m.group(3)
+    lines = text.splitlines()
+    header = re.compile(r"^\s*\[\[\s*sources\s*\]\]" if table == "sources"
+                        else r"^\s*\[\s*settings\s*\]")
+    starts = [n for n, line in enumerate(lines) if header.match(line)]
+    if index is not None:
+        starts = starts[int(index):int(index) + 1]
+    if not starts:
+        if key:  # dotted keys at the top level: settings.workers = 1
+            dotted = re.compile(rf"^\s*{table}\s*\.\s*{re.escape(key)}\s*=")
+            return next((n + 1 for n, line in enumerate(lines) if dotted.match(line)), None)
+        return None
+    start = starts[0]
+    if key:
+        keyline = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for n in range(start + 1, len(lines)):
+            if re.match(r"^\s*\[", lines[n]):
+                break
+            if keyline.match(lines[n]):
+                return n + 1
+    return start + 1
 
 
 def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
@@ -172,6 +205,16 @@ class Config:
         self.path = path
         self.text = text
         self._doc: tomlkit.TOMLDocument | None = None
+        try:
+            self._read(path, data)
+        except ConfigError as e:
+            # content errors carry the line, as TOML syntax errors do (issue 13)
+            line = line_of(text, e.message)
+            if line is None:
+                raise
+            raise ConfigError(f"{e.message} (at line {line})", subject=e.subject) from e
+
+    def _read(self, path: Path, data: dict[str, Any]) -> None:
         self.settings = _parse_settings(data.get("settings"), path)
         raw_sources = data.get("sources", [])
         if not isinstance(raw_sources, list):
@@ -258,6 +301,33 @@ class Config:
         self.save()
         return spec
 
+    def add_sources(self, specs: list[SourceSpec]) -> list[SourceSpec]:
+        """Append several sources (refusing duplicates) and save once: an import stopped
+        half-way (Ctrl-C) leaves the file as it was, and one save is faster than hundreds."""
+        added: list[SourceSpec] = []
+        aot = self._aot() if specs else None
+        # by canonical spec and by id: `find` per source would make an import of thousands
+        # quadratic
+        known = {s.canonical: s for s in self.sources} | {s.id: s for s in self.sources}
+        for spec in specs:
+            same = known.get(spec.canonical) or known.get(spec.id)
+            if same is not None:
+                raise UsageError(
+                    f"already following {same.spec} (source {same.id}); nothing changed",
+                    subject=same.id,
+                )
+            table = source_to_table(spec)
+            table.trivia.indent = "\n"
+            assert aot is not None
+            aot.append(table)
+            spec = replace(spec, index=len(self.sources))
+            self.sources.append(spec)
+            added.append(spec)
+            known[spec.canonical] = known[spec.id] = spec
+        if added:
+            self.save()
+        return added
+
     def remove_source(self, source_id: str) -> SourceSpec:
         """Remove the source with this (full) id and save."""
         for i, s in enumerate(self.sources):
@@ -268,6 +338,22 @@ class Config:
                 self.save()
                 return s
         raise UsageError(f"no source with id {source_id!r}")
+
+    def move_feed(self, source_id: str, url: str) -> str:
+        """A feed moved permanently (301/308): follow its new URL, unless another source
+        already follows that URL (issue 13: that left two sources with one URL). Returns
+        what to tell the user."""
+        try:
+            target = parse_spec(url).canonical
+        except UsageError:
+            return f"moved permanently to {url}, which is not a feed URL pln can follow"
+        other = next((s for s in self.sources if s.canonical == target and s.id != source_id),
+                     None)
+        if other is not None:
+            return (f"moved permanently to {url}, which you already follow as source "
+                    f"{other.id}: remove this one with `pln source rm {source_id}`")
+        self.update_source(source_id, url=url)
+        return f"moved permanently to {url}"
 
     def update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         """Change fields of one source entry in place (e.g. a feed's URL after a 301) and save."""

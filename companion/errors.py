@@ -69,3 +69,9 @@ class LockedError(StorageError):
 
 class PostError(PlnError):
     """Publishing a reflection failed (some parts may have been sent)."""
+
+
+class Interrupted(PlnError):
+    """The user pressed Ctrl-C; the message says what was kept (exit 130, PRODUCT.md)."""
+
+    exit_code = 130

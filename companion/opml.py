@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from companion.errors import UsageError
 from companion.specs import ACCOUNT, FEED, TAG, SourceSpec, host_base_url
+from companion.urls import without_password
 
 _ACCOUNT_RSS = re.compile(r"^/@([A-Za-z0-9_][A-Za-z0-9_.-]*)\.rss$")
 _TAG_RSS = re.compile(r"^/tags/([^/]+)\.rss$")
@@ -41,8 +42,13 @@ def parse_opml(data: bytes | str) -> list[OpmlEntry]:
     result = listparser.parse(data)
     if result.get("bozo") and not result.feeds:
         raise UsageError(f"not an OPML file: {result.get('bozo_exception')}")
-    if not result.feeds and not result.get("version") and not result.get("meta"):
-        raise UsageError("not an OPML file: no <opml> subscriptions found")
+    if not result.get("version"):  # listparser read no subscription list (issue 13)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        head = raw[:4096].lower()
+        if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+            raise UsageError("not an OPML file: it is a feed (follow it with "
+                             "`pln source add URL`, giving the feed's address)")
+        raise UsageError("not an OPML file: no <opml> subscription list found")
     entries = []
     for feed in result.feeds:
         url = (feed.get("url") or "").strip()
@@ -111,6 +117,7 @@ def export_opml(
         if url is None:
             skipped.append(spec)
             continue
+        url = without_password(url)  # an export never carries a password (issue 12)
         title = spec.name or spec.spec
         attrs = {"type": "rss", "text": title, "title": title, "xmlUrl": url}
         if len(spec.topics) > 1:

@@ -19,6 +19,7 @@ from companion.paths import Home
 from companion.search import query_words
 from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
 from companion.store import TinyDBJournal, TinyDBStore
+from companion.urls import canonical_url
 
 if TYPE_CHECKING:
     from companion.credentials import Credentials
@@ -71,8 +72,9 @@ class ItemFilter:
 _DURATION = re.compile(r"^(\d+)\s*([mhdwy])$")
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime."""
+def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
+    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime (``option``
+    names the option in the error message)."""
     t = text.strip().lower()
     if m := _DURATION.match(t):
         n, unit = int(m.group(1)), m.group(2)
@@ -82,7 +84,7 @@ def parse_since(text: str, now: datetime) -> datetime:
         dt = datetime.fromisoformat(t)
     except ValueError:
         raise UsageError(
-            f"bad --since {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
+            f"bad {option} {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
         ) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -130,6 +132,17 @@ class Companion:
         if self._config is None:
             self._config = Config.load(self.home.config_file)
         return self._config
+
+    def lenient_config(self) -> ConfigError | None:
+        """For commands that only read and triage the inbox: a broken config.toml is
+        returned (to warn about), not raised; they go on with default settings and no
+        source names (issue 13: a typo in config.toml must not hide the inbox)."""
+        try:
+            self.config  # noqa: B018 - loads and validates
+        except ConfigError as e:
+            self._config = Config(self.home.config_file, "", {})
+            return e
+        return None
 
     @property
     def settings(self) -> Settings:
@@ -220,8 +233,25 @@ class Companion:
                 spec = parse_spec(spec_text, name=name, topics=topics, account=default)
         if spec.kind == "feed":
             spec = self._discover_feed(spec, name=name, topics=topics, account=account)
+        elif self._is_new(spec):
+            from companion.sources.checks import check_source, needs_check
+
+            if needs_check(spec):  # the server says whether it exists (issue 13)
+                spec.extra["notes"] = check_source(
+                    spec, self.credentials if spec.account else None, self._add_settings(),
+                    self._user_agent())
         self.ensure_config(starter=False)
         return self.config.add_source(spec)
+
+    def _is_new(self, spec: SourceSpec) -> bool:
+        """Not followed yet (a duplicate is refused without asking any server)."""
+        return not (self.home.config_file.exists() and self.config.find(spec.canonical))
+
+    def _add_settings(self) -> Settings:
+        return self.settings if self.home.config_file.exists() else Settings()
+
+    def _user_agent(self) -> str:
+        return self._add_settings().user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
 
     def _discover_feed(
         self,
@@ -295,9 +325,7 @@ class Companion:
                 continue
             known.add(spec.canonical)
             added.append(spec)
-        for spec in added:  # one save per source keeps comments; fine for hundreds
-            self.config.add_source(spec)
-        return added, skipped
+        return self.config.add_sources(added), skipped
 
     def export_opml(self) -> tuple[str, list[SourceSpec]]:
         """OPML for every source that other readers can follow, plus those left out."""
@@ -483,8 +511,7 @@ class Companion:
                 elif fetched.not_modified:
                     result.status = "not_modified"
                 if fetched.new_url and spec.kind == "feed":
-                    self.config.update_source(spec.id, url=fetched.new_url)
-                    result.notes.append(f"moved permanently to {fetched.new_url}")
+                    result.notes.append(self.config.move_feed(spec.id, fetched.new_url))
                 result.new, result.updated, added = self._file_items(
                     spec.id, fetched.items, now, fetched.prepared)
                 health.update(last_success=iso(now), failures=0)
@@ -733,7 +760,8 @@ class Companion:
         for st in ranked[: limit or None]:
             feed = self.store.get(st["story"], text=False) if st["story"] else None
             out.append({
-                "url": st["url"],
+                # the story's own URL, else the link as everyone shared it (no tracking)
+                "url": (feed.get("url") if feed else None) or canonical_url(st["url"]) or st["url"],
                 "title": feed.get("title", "") if feed else "",
                 "people": st["people"],
                 "count": len(st["people"]),
@@ -745,26 +773,34 @@ class Companion:
             })
         return out
 
-    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
-        """Delete items published before now - older_than, except starred items and items a
-        reflection cites (the journal is never touched)."""
+    def prunable(self, older_than: timedelta, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The items ``prune`` would delete (light records), newest first."""
         now = now or self.clock()
         cutoff = iso(now - older_than)
         cited = self.cited_items()
+        if not self.home.inbox_dir.exists():
+            return []
+        return [
+            r
+            for r in self.store.iter_items(
+                until=now - older_than,
+                where=lambda r: not r.get("starred") and r["id"] not in cited,
+            )
+            if r["published"] < cutoff
+        ]
+
+    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete items published before now - older_than, except starred items and items a
+        reflection cites (the journal is never touched); each source's count follows."""
         from collections import Counter
 
         from companion.source_health import forget
 
-        doomed: list[str] = []
+        doomed = self.prunable(older_than, now)
         lost: Counter[str] = Counter()  # items each source loses (its count in source list)
-        for r in self.store.iter_items(
-            until=now - older_than,
-            where=lambda r: not r.get("starred") and r["id"] not in cited,
-        ):
-            if r["published"] < cutoff:
-                doomed.append(r["id"])
-                lost.update(r["sources"])
-        n = self.store.delete_many(doomed)
+        for r in doomed:
+            lost.update(r["sources"])
+        n = self.store.delete_many([r["id"] for r in doomed])
         for sid, state in forget(self.store.all_states(), lost).items():
             self.store.put_state(sid, state)
         return n

@@ -28,12 +28,18 @@ class PlnGroup(TyperGroup):
             if os.environ.get("PLN_DEBUG"):
                 raise
             from companion.cli.render import clean, err
+            from companion.errors import Interrupted
+            from companion.urls import redact
 
-            err.print(f"[red]error:[/red] {_escape(clean(e.message))}")
+            if isinstance(e, Interrupted):
+                err.print(_escape(clean(e.message)))
+            else:
+                err.print(f"[red]error:[/red] {_escape(clean(redact(e.message)))}")
             raise typer.Exit(e.exit_code) from None
         except (ClickException, typer.Abort, typer.Exit):
             raise
         except KeyboardInterrupt:
+            interrupted()
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
@@ -49,6 +55,15 @@ class PlnGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
+def interrupted() -> None:
+    """Ctrl-C anywhere: one line, no traceback (exit 130; what was saved stays saved)."""
+    try:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 
@@ -60,7 +75,7 @@ app = typer.Typer(
     name="pln",
     help="Your professional learning network in one local inbox: feeds and fediverse together.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,  # locals hold tokens
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: importing rich_utils costs ~0.1 s at start-up
@@ -105,11 +120,14 @@ def main() -> None:
     """Entry point of the `pln` script."""
     code = 0
     try:
-        app()
+        app(prog_name="pln")
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BrokenPipeError:  # `pln inbox | head`
         code = 0
+    except KeyboardInterrupt:  # outside a command (parsing, start-up): still one line
+        interrupted()
+        code = 130
     try:
         sys.stdout.flush()
         sys.stderr.flush()

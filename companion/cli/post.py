@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
+from companion.cli.command import PlnCommand
 from companion.cli.render import clean, out, print_json, safe_text
 
 SCISSORS = "# ------------------------ >8 ------------------------"
@@ -99,20 +99,21 @@ def _render_result(refl: dict[str, Any]) -> None:
 
 def post(
     text: str | None = typer.Argument(
-        None, help="What you learned; '-' reads stdin; nothing opens $EDITOR."
+        None, metavar="[TEXT]", help="What you learned; '-' reads stdin; nothing opens $EDITOR."
     ),
-    on: list[str] = typer.Option([], "--on", help="Cite an inbox item: adds its link and credits its author."),
-    tag: list[str] = typer.Option([], "--tag", "-t", help="Add a hashtag (repeatable)."),
-    visibility: str = typer.Option("public", "--visibility", help="public, unlisted, private or direct."),
-    cw: str = typer.Option("", "--cw", help="Content warning, on every part."),
-    account: list[str] = typer.Option([], "--account", "-A", help="Post with this account (repeat to cross-post)."),
-    reply_to: str | None = typer.Option(None, "--reply-to", help="Reply to a status from the inbox."),
+    on: list[str] = typer.Option([], "--on", metavar="ID", help="Cite an inbox item: adds its link and credits its author."),
+    tag: list[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a hashtag (repeatable)."),
+    visibility: str = typer.Option("public", "--visibility", metavar="VISIBILITY", help="public, unlisted, private or direct."),
+    cw: str = typer.Option("", "--cw", metavar="TEXT", help="Content warning, on every part."),
+    account: list[str] = typer.Option([], "--account", "-A", metavar="NAME", help="Post with this account (repeat to cross-post)."),
+    reply_to: str | None = typer.Option(None, "--reply-to", metavar="ID", help="Reply to a status from the inbox."),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show exactly what would be posted; send and save nothing."),
-    retry: str | None = typer.Option(None, "--retry", help="Finish a pending or failed reflection."),
+    retry: str | None = typer.Option(None, "--retry", metavar="ID", help="Finish a pending or failed reflection."),
     json: bool = typer.Option(False, "--json", help="Print the reflection as JSON."),
 ) -> None:
     """Post a reflection: saved in the journal first, split into a thread when long.
 
+    \b
     Example: pln post "Retrieval practice beats re-reading" --on 3f9k2a --tag edtech
     """
     from companion.errors import PlnError, PostError, StorageError, UsageError
@@ -209,23 +210,18 @@ def _saved_preview(entry: dict[str, Any], refl: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _when(refl: dict[str, Any]) -> str:
-    return refl["created"][:16].replace("T", " ")
-
-
 def journal(
     json: bool = typer.Option(False, "--json", help="Print the reflections as JSON."),
-    export: str | None = typer.Option(None, "--export", help="md (a learning log by week), atom or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the export to FILE."),
+    export: str | None = typer.Option(None, "--export", metavar="FORMAT", help="md (a learning log by week), atom or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the export to FILE."),
 ) -> None:
     """List your reflections, or export the journal.
 
+    \b
     Example: pln journal --export md -o learning-log.md
     """
     from companion.errors import UsageError
-    from companion.reflections.compose import urls
     from companion.reflections.export import FORMATS
-    from companion.storage_io import atomic_write_bytes
 
     c = _companion()
     if export is not None:
@@ -234,9 +230,9 @@ def journal(
             raise UsageError(f"bad --export {export!r}: use md, atom or json")
         data = c.export_journal(fmt)
         if output is not None:
-            atomic_write_bytes(output, data.encode("utf-8"), mode=0o644)
-            from companion.cli.render import note
+            from companion.cli.render import note, write_output
 
+            write_output(output, data)  # the same checks and messages as every -o
             note(f"wrote {output}")
         else:
             sys.stdout.write(data)
@@ -250,33 +246,18 @@ def journal(
     if not rows:
         out.print("no reflections yet — write one with `pln post \"what I learned\"`")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for col in ("id", "date", "state", "accounts", "text / links / sources"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
-        cell.truncate(70, overflow="ellipsis")
-        for u in urls(r):
-            cell.append("\n" + clean(u), style="cyan")
-        for ct in r.get("cites", []):
-            cell.append("\n↳ " + clean(ct.get("title") or ct["url"], oneline=True)[:60], style="dim")
-            cell.append(f" ({ct['item']})", style="dim")
-        if r.get("replies"):
-            n = len(r["replies"])
-            cell.append(f"\n↩ {n} repl{'y' if n == 1 else 'ies'}: " + " ".join(r["replies"]),
-                        style="dim")
-        table.add_row(r["id"], _when(r), r.get("state", ""),
-                      ", ".join(e["name"] for e in r.get("accounts", [])), cell)
-    out.print(table)
+    from companion.cli.reflections_view import journal_text
+
+    out.print(journal_text(rows), soft_wrap=True)
 
 
 def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON.")) -> None:
     """List reflections that are not fully posted (pending or failed).
 
-    Example: pln drafts, then pln post --retry ID
+    \b
+    Example: pln drafts
+             pln post --retry ID
     """
-    from companion.reflections.compose import progress
-
     c = _companion()
     rows = c.list_reflections(drafts=True)
     if json:
@@ -285,24 +266,13 @@ def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON."
     if not rows:
         out.print("no drafts: every reflection is posted")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for col in ("id", "date", "state", "sent", "text / problem"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        sent, known = progress(r)
-        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
-        cell.truncate(60, overflow="ellipsis")
-        if r.get("state") == "draft" and r.get("error"):
-            cell.append("\nkept: " + clean(r["error"], oneline=True), style="yellow")
-        for e in r.get("accounts", []):
-            if e.get("error"):
-                cell.append(f"\n{e['name']}: " + clean(e["error"], oneline=True), style="yellow")
-        table.add_row(r["id"], _when(r), r.get("state", ""), f"{sent}/{known or '?'}", cell)
-    out.print(table)
+    from companion.cli.reflections_view import drafts_text
+
+    out.print(drafts_text(rows), soft_wrap=True)
     out.print(Text("finish one with: pln post --retry ID", style="dim"))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("post")(post)
-    app.command("journal")(journal)
-    app.command("drafts")(drafts)
+    app.command("post", cls=PlnCommand)(post)
+    app.command("journal", cls=PlnCommand)(journal)
+    app.command("drafts", cls=PlnCommand)(drafts)

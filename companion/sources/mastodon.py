@@ -129,7 +129,9 @@ def translate_error(
         cause = exc.__context__
         if isinstance(cause, requests.Timeout) or "timed out" in str(exc).lower():
             return FetchError(f"{host} did not answer in time ({what})", subject=subject)
-        return FetchError(f"cannot reach {host} ({what}): connection failed", subject=subject)
+        from companion.sources.neterr import network_reason
+
+        return FetchError(f"cannot reach {host} ({what}): {network_reason(exc)}", subject=subject)
     if public and code in REFUSED:
         return _Refused(f"{host} refuses unauthenticated access ({code})", subject=subject)
     if isinstance(exc, MastodonUnauthorizedError) or code == 401:
