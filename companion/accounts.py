@@ -6,13 +6,15 @@ Mastodon.py is imported lazily (``pln --help`` must not pay for it).
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from companion.credentials import Account, Credentials
 from companion.errors import AuthError, UsageError
-from companion.specs import is_loopback_host
+from companion.specs import host_base_url, is_loopback_host
 
 SCOPES = ["read", "write"]
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show the code to the user", for terminal clients
@@ -23,13 +25,15 @@ APP_WEBSITE = "https://pypi.org/project/pln/"
 def normalize_instance_url(text: str) -> str:
     """``mastodon.example`` / ``https://mastodon.example/`` -> ``https://mastodon.example``.
 
-    Plain http is accepted only for loopback hosts (local servers, tests).
+    Plain http is accepted only for loopback hosts (local servers, tests), and is what a
+    loopback host without a scheme means (as for ``#tag@127.0.0.1:8080``).
     """
     raw = text.strip().rstrip("/")
     if not raw:
         raise UsageError("give the instance URL, e.g. pln login https://mastodon.social")
     if "://" not in raw:
-        raw = f"https://{raw}"
+        authority = raw.split("/", 1)[0]
+        raw = host_base_url(authority.rsplit("@", 1)[-1].lower()) + raw[len(authority):]
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in raw):
@@ -101,7 +105,7 @@ def verify_token(base: str, token: str, *, user_agent: str, timeout: float) -> d
         me = api.account_verify_credentials()
     except MastodonError as e:
         code = api_status_code(e)
-        if code in (401, 403):
+        if code in (401, 403, 422):  # some servers answer a bad token with 422 (issue 11)
             raise AuthError(f"token for {host} was rejected — run `pln login {base}`") from e
         raise AuthError(f"could not check the token with {host} ({code or type(e).__name__})"
                         f" — try `pln login {base}` again") from e
@@ -141,9 +145,8 @@ def oauth_token(
     api = _client(base, client_id=app["client_id"], client_secret=app["client_secret"],
                   user_agent=user_agent, timeout=timeout)
     try:
-        url = api.auth_request_url(redirect_uris=OOB, scopes=SCOPES, allow_http=allow_http,
-                                   skip_server_info=True)
-        code = read_code(url).strip()
+        state = secrets.token_urlsafe(16)
+        code = pasted_code(read_code(authorize_url(base, app["client_id"], state)), state, base)
         if not code:
             raise UsageError("no authorization code given; run `pln login` again")
         try:
@@ -154,6 +157,33 @@ def oauth_token(
             ) from e
     finally:
         api.session.close()
+
+
+def authorize_url(base: str, client_id: str, state: str) -> str:
+    """The page where the user authorizes pln: only the parameters OAuth defines (Mastodon.py
+    would add ``force_login=False&state=None&lang=None``), with a random ``state``."""
+    query = urlencode({"client_id": client_id, "response_type": "code", "redirect_uri": OOB,
+                       "scope": " ".join(SCOPES), "state": state})
+    return f"{base}/oauth/authorize?{query}"
+
+
+def pasted_code(text: str, state: str, base: str) -> str:
+    """The authorization code in what the user pasted: the code alone, the code followed by
+    ``&state=…``, or the address it was shown at (``…?code=…&state=…``). A state that is not
+    the one pln sent means the code is for another login: refused."""
+    raw = text.strip()
+    if "code=" in raw:
+        params = dict(parse_qsl(raw.split("?", 1)[-1].split("#", 1)[0]))
+        code, got = params.get("code", ""), params.get("state")
+    else:
+        code, _, rest = raw.partition("&")
+        got = dict(parse_qsl(rest)).get("state") if rest else None
+    if got is not None and not hmac.compare_digest(got, state):
+        raise UsageError(
+            "that authorization code was issued for another login (its state does not match) "
+            f"— run `pln login {base}` again and paste the code it asks for"
+        )
+    return code.strip()
 
 
 def login(
@@ -172,6 +202,7 @@ def login(
     if name is not None and (not name.strip() or any(c.isspace() for c in name)):
         raise UsageError(f"bad account name {name!r}: use one word, e.g. --name work")
     check_instance(base, user_agent=user_agent, timeout=timeout)
+    given = token is not None
     if token is not None:
         token = token.strip()
         if not token:
@@ -180,7 +211,17 @@ def login(
         if read_code is None:
             raise UsageError("no token given and no way to ask for an authorization code")
         token = oauth_token(credentials, base, read_code, user_agent=user_agent, timeout=timeout)
-    me = verify_token(base, token, user_agent=user_agent, timeout=timeout)
+    try:
+        me = verify_token(base, token, user_agent=user_agent, timeout=timeout)
+    except AuthError as e:
+        if not given or "rejected" not in e.message:
+            raise
+        # not "run `pln login …`": that is the command that was just run (issue 13)
+        raise AuthError(
+            f"{host} rejected that token: check that it was copied whole (Preferences → "
+            f"Development → your application), or run `pln login {base}` without --token to "
+            "authorize pln in a browser"
+        ) from e
     from companion.sources.mastodon_items import full_handle
 
     username = str(me.get("username") or me.get("acct") or "").split("@")[0]

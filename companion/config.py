@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,6 +88,38 @@ def _parse_settings(raw: Any, path: Path) -> Settings:
             raise ConfigError(f"{_where(path, 'settings.' + key)}: must not be negative")
         values[key] = float(value) if key == "timeout" else value
     return Settings(**values)
+
+
+_LOC = re.compile(r"^[^:]*: (settings|sources)(?:\[(\d+)\])?(?:\.([\w-]+))?:")
+
+
+def line_of(text: str, message: str) -> int | None:
+    """The line of config.toml a validation message (``config.toml: sources[2].url: …``)
+    is about: the key's line, else its table's header line; None if it cannot be found."""
+    m = _LOC.match(message)
+    if not m:
+        return None
+    table, index, key = m.group(1), m.group(2), m.group(3)
+    lines = text.splitlines()
+    header = re.compile(r"^\s*\[\[\s*sources\s*\]\]" if table == "sources"
+                        else r"^\s*\[\s*settings\s*\]")
+    starts = [n for n, line in enumerate(lines) if header.match(line)]
+    if index is not None:
+        starts = starts[int(index):int(index) + 1]
+    if not starts:
+        if key:  # dotted keys at the top level: settings.workers = 1
+            dotted = re.compile(rf"^\s*{table}\s*\.\s*{re.escape(key)}\s*=")
+            return next((n + 1 for n, line in enumerate(lines) if dotted.match(line)), None)
+        return None
+    start = starts[0]
+    if key:
+        keyline = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for n in range(start + 1, len(lines)):
+            if re.match(r"^\s*\[", lines[n]):
+                break
+            if keyline.match(lines[n]):
+                return n + 1
+    return start + 1
 
 
 def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
@@ -177,7 +210,22 @@ class Config:
         self._parse(text, data)
 
     def _parse(self, text: str, data: dict[str, Any]) -> None:
-        path = self.path
+        """Validate and take ``text`` (parsed as ``data``); nothing changes if it is invalid."""
+        try:
+            settings, sources = self._read(self.path, data)
+        except ConfigError as e:
+            # content errors carry the line, as TOML syntax errors do (issue 13)
+            line = line_of(text, e.message)
+            if line is None:
+                raise
+            raise ConfigError(f"{e.message} (at line {line})", subject=e.subject) from e
+        self.text = text
+        self._doc: tomlkit.TOMLDocument | None = None
+        self.settings = settings
+        self.sources = sources
+
+    @staticmethod
+    def _read(path: Path, data: dict[str, Any]) -> tuple[Settings, list[SourceSpec]]:
         settings = _parse_settings(data.get("settings"), path)
         raw_sources = data.get("sources", [])
         if not isinstance(raw_sources, list):
@@ -193,10 +241,7 @@ class Config:
                 )
             seen[spec.id] = i
             sources.append(spec)
-        self.text = text
-        self._doc: tomlkit.TOMLDocument | None = None
-        self.settings = settings
-        self.sources = sources
+        return settings, sources
 
     @property
     def exists(self) -> bool:
@@ -206,7 +251,7 @@ class Config:
     def load(cls, path: Path, *, lock: WriteLock | None = None) -> Config:
         """Read and validate ``path``; a missing file is an empty config. Edits take ``lock``
         and start from a fresh read of the file."""
-        return cls(path, *_read(path), lock=lock)
+        return cls(path, *_load_text(path), lock=lock)
 
     @contextmanager
     def _editing(self) -> Iterator[None]:
@@ -216,7 +261,7 @@ class Config:
             yield
             return
         with self.lock.holding("pln (editing config.toml)"):
-            self._parse(*_read(self.path))
+            self._parse(*_load_text(self.path))
             yield
 
     @property
@@ -272,6 +317,37 @@ class Config:
         self.save()
         return spec
 
+    def add_sources(self, specs: list[SourceSpec]) -> list[SourceSpec]:
+        """Append several sources (refusing duplicates) and save once: an import stopped
+        half-way (Ctrl-C) leaves the file as it was, and one save is faster than hundreds."""
+        with self._editing():
+            return self._add_sources(specs)
+
+    def _add_sources(self, specs: list[SourceSpec]) -> list[SourceSpec]:
+        added: list[SourceSpec] = []
+        aot = self._aot() if specs else None
+        # by canonical spec and by id: `find` per source would make an import of thousands
+        # quadratic
+        known = {s.canonical: s for s in self.sources} | {s.id: s for s in self.sources}
+        for spec in specs:
+            same = known.get(spec.canonical) or known.get(spec.id)
+            if same is not None:
+                raise UsageError(
+                    f"already following {same.spec} (source {same.id}); nothing changed",
+                    subject=same.id,
+                )
+            table = source_to_table(spec)
+            table.trivia.indent = "\n"
+            assert aot is not None
+            aot.append(table)
+            spec = replace(spec, index=len(self.sources))
+            self.sources.append(spec)
+            added.append(spec)
+            known[spec.canonical] = known[spec.id] = spec
+        if added:
+            self.save()
+        return added
+
     def remove_source(self, source_id: str) -> SourceSpec:
         """Remove the source with this (full) id and save."""
         with self._editing():
@@ -286,6 +362,26 @@ class Config:
                 self.save()
                 return s
         raise UsageError(f"no source with id {source_id!r}")
+
+    def move_feed(self, source_id: str, url: str) -> str:
+        """A feed moved permanently (301/308): follow its new URL, unless another source
+        already follows that URL (issue 13: that left two sources with one URL). Returns
+        what to tell the user."""
+        with self._editing():
+            return self._move_feed(source_id, url)
+
+    def _move_feed(self, source_id: str, url: str) -> str:
+        try:
+            target = parse_spec(url).canonical
+        except UsageError:
+            return f"moved permanently to {url}, which is not a feed URL pln can follow"
+        other = next((s for s in self.sources if s.canonical == target and s.id != source_id),
+                     None)
+        if other is not None:
+            return (f"moved permanently to {url}, which you already follow as source "
+                    f"{other.id}: remove this one with `pln source rm {source_id}`")
+        self._update_source(source_id, url=url)
+        return f"moved permanently to {url}"
 
     def update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         """Change fields of one source entry in place (e.g. a feed's URL after a 301) and save."""
@@ -307,7 +403,7 @@ class Config:
         raise UsageError(f"no source with id {source_id!r}")
 
 
-def _read(path: Path) -> tuple[str, dict[str, Any]]:
+def _load_text(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

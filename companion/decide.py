@@ -44,6 +44,13 @@ def merge(
     A changed entry keeps its read/starred state; a source already listed is not repeated;
     ``boosted_by`` accumulates (a boost seen from two timelines counts its booster once).
     Published falls back to updated, then to when we first saw it.
+
+    One copy owns an item's content: the first source's (``sources[0]``), and it may revise
+    it. A copy from any other source only fills what is missing (issue 11: an account's RSS
+    feed added after its statuses must not turn them into feed entries, and of two feeds
+    sharing an Atom id the emptier copy must not blank the other), unless it is a newer
+    revision of the same kind (``updated`` later), which replaces what it has. A status
+    always wins over a feed entry: it takes the item over, and a status stays a status.
     """
     fingerprint = data.fingerprint  # computed where the feed was parsed
     if existing is not None:
@@ -53,6 +60,13 @@ def merge(
         new_boosts = [b for b in data.boosted_by if b not in boosted]
         if existing.get("hash") == fingerprint and not new_sources and not new_boosts:
             return None
+        upgrade = existing.get("kind") == FEED_ITEM and data.kind != FEED_ITEM
+        downgrade = existing.get("kind") != FEED_ITEM and data.kind == FEED_ITEM
+        if downgrade or (not upgrade and sources and sources[0] != source_id):
+            return _fold(existing, data, source_id, new_boosts)
+        if upgrade:
+            sources = [source_id, *(s for s in sources if s != source_id)]
+            new_sources = False
         published = existing["published"]
         if data.published is not None:
             published = iso(data.published)
@@ -81,6 +95,70 @@ def merge(
         "hash": fingerprint,
     }
     return rec, {"html": data.html}
+
+
+# What a copy from another source may fill in (_fold): any copy, or only one of the same kind
+# (a feed entry's title is a cut of a status's text, its link the status's own page).
+_FILL_ANY = ("url", "tags", "media", "updated")
+_FILL_SAME_KIND = ("title", "link", "cw", "reply_to", "mentions", "counts")
+
+
+def _fold(
+    existing: dict[str, Any], data: ItemData, source_id: str, new_boosts: list[str]
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """A copy from a source that does not own the item: it adds its source and boosters and
+    fills empty fields; a newer revision of the same kind also replaces what it has. Never
+    an empty or poorer value over a stored one; the kind never changes. None if nothing
+    would change."""
+    new = _content(data, existing["published"])
+    same_kind = new["kind"] == existing.get("kind")
+    revise = same_kind and data.updated is not None and iso(data.updated) > (existing.get("updated") or "")
+    rec = dict(existing)
+    for f in _FILL_ANY + (_FILL_SAME_KIND if same_kind else ()):
+        if new[f] and (revise or _missing(f, existing.get(f), new[f])):
+            rec[f] = new[f]
+    author = {"name": "", "handle": "", "url": "", **(existing.get("author") or {})}
+    for k, v in new["author"].items():
+        if v and (revise or not author.get(k)):
+            author[k] = v
+    rec["author"] = author
+    if existing.get("published_guessed") and data.published is not None:
+        rec["published"], rec["published_guessed"] = iso(data.published), False
+    body = None
+    has_content = existing.get("text") or existing.get("summary")
+    if (data.html or data.text) and (revise or not has_content):
+        rec["text"], rec["words"] = new["text"], new["words"]
+        body = {"html": data.html}
+    rec["link_key"] = link_key(rec["link"]) if rec.get("link") else (
+        link_key(rec["url"]) if rec.get("kind") == FEED_ITEM and rec.get("url") else None)
+    if source_id not in rec["sources"]:
+        rec["sources"] = [*rec["sources"], source_id]
+    rec["boosted_by"] = [*existing.get("boosted_by", []), *new_boosts]
+    if body is None and _shown(rec) == _shown(existing):
+        return None
+    return rec, body
+
+
+def _missing(field: str, old: Any, new: Any) -> bool:
+    """Whether a stored value counts as missing next to ``new``: empty, or for ``url`` not
+    a web address when ``new`` is one (a feed without links gives its entry's guid, a URN)."""
+    if not old:
+        return True
+    return field == "url" and not _is_web(old) and _is_web(new)
+
+
+def _is_web(url: Any) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+def _shown(rec: dict[str, Any]) -> dict[str, Any]:
+    """A record without its empty fields (the store leaves them out) and ``words``."""
+    out = {k: v for k, v in rec.items() if v and k != "words"}
+    if isinstance(out.get("author"), dict):
+        out["author"] = {k: v for k, v in out["author"].items() if v} or None
+        if out["author"] is None:
+            del out["author"]
+    return out
 
 
 def story_key(data: ItemData) -> str | None:

@@ -72,7 +72,7 @@ class PostError(PlnError):
 
 
 class Interrupted(PlnError):
-    """The user pressed Ctrl-C: what was done is kept (PRODUCT.md: exit code 130)."""
+    """The user pressed Ctrl-C; the message says what was kept (exit 130, PRODUCT.md)."""
 
     exit_code = 130
 

@@ -4,19 +4,23 @@ A topic is a folder path joined with "/" ("Edu/Math"). On export a source goes i
 of its first topic and lists every topic in OPML 2.0's ``category`` attribute, so a re-import
 gives the same topics. Fediverse accounts and hashtags are exported as the public RSS feeds
 Mastodon serves for them (``/@user.rss``, ``/tags/TAG.rss``), which any reader can follow,
-and those URLs import back as pln's account and hashtag sources.
+and those URLs import back as pln's account and hashtag sources; where a sync found the feed
+elsewhere (another server's profile URL + ``.rss`` …: issue 11), that feed is exported.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from companion.errors import UsageError
 from companion.specs import ACCOUNT, FEED, TAG, SourceSpec, host_base_url
+from companion.urls import without_password
 
 _ACCOUNT_RSS = re.compile(r"^/@([A-Za-z0-9_][A-Za-z0-9_.-]*)\.rss$")
 _TAG_RSS = re.compile(r"^/tags/([^/]+)\.rss$")
@@ -38,8 +42,13 @@ def parse_opml(data: bytes | str) -> list[OpmlEntry]:
     result = listparser.parse(data)
     if result.get("bozo") and not result.feeds:
         raise UsageError(f"not an OPML file: {result.get('bozo_exception')}")
-    if not result.feeds and not result.get("version") and not result.get("meta"):
-        raise UsageError("not an OPML file: no <opml> subscriptions found")
+    if not result.get("version"):  # listparser read no subscription list (issue 13)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        head = raw[:4096].lower()
+        if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+            raise UsageError("not an OPML file: it is a feed (follow it with "
+                             "`pln source add URL`, giving the feed's address)")
+        raise UsageError("not an OPML file: no <opml> subscription list found")
     entries = []
     for feed in result.feeds:
         url = (feed.get("url") or "").strip()
@@ -68,20 +77,24 @@ def fediverse_spec(url: str) -> str | None:
     return None
 
 
-def feed_url_for(spec: SourceSpec) -> str | None:
-    """The URL other readers can follow for a source (None for login-only timelines)."""
+def feed_url_for(spec: SourceSpec, state: Mapping[str, Any] | None = None) -> str | None:
+    """The URL other readers can follow for a source (None for login-only timelines);
+    ``state`` is the source's sync state, which knows where the host's feed really is."""
     if spec.kind == FEED:
         return spec.target
-    if spec.kind == ACCOUNT:
-        user, host = spec.target[1:].split("@", 1)
-        return f"{host_base_url(host)}/@{user}.rss"
-    if spec.kind == TAG and spec.host:
-        return f"{host_base_url(spec.host)}/tags/{spec.target}.rss"
+    if spec.kind == ACCOUNT or (spec.kind == TAG and spec.host):
+        from companion.sources.public_feed import guessed_feed_url
+
+        return guessed_feed_url(spec, host_base_url(spec.host or ""), dict(state or {}))
     return None
 
 
-def export_opml(specs: list[SourceSpec], *, now: datetime | None = None) -> tuple[str, list[SourceSpec]]:
-    """OPML 2.0 text for the sources, and the sources that cannot be expressed as a feed."""
+def export_opml(
+    specs: list[SourceSpec], *, now: datetime | None = None,
+    states: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[str, list[SourceSpec]]:
+    """OPML 2.0 text for the sources, and the sources that cannot be expressed as a feed
+    (``states``: each source's sync state, by source id)."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = "pln subscriptions"
@@ -100,10 +113,11 @@ def export_opml(specs: list[SourceSpec], *, now: datetime | None = None) -> tupl
 
     skipped = []
     for spec in specs:
-        url = feed_url_for(spec)
+        url = feed_url_for(spec, (states or {}).get(spec.id))
         if url is None:
             skipped.append(spec)
             continue
+        url = without_password(url)  # an export never carries a password (issue 12)
         title = spec.name or spec.spec
         attrs = {"type": "rss", "text": title, "title": title, "xmlUrl": url}
         if len(spec.topics) > 1:

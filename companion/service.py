@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from companion import __version__
 from companion.config import Config, Settings, install_template
-from companion.errors import ConfigError, UsageError
+from companion.errors import ConfigError, PlnError, UsageError
 from companion.ids import resolve_prefix
 from companion.locking import WriteLock, lock_for
-from companion.models import ItemData, iso
+from companion.models import ItemData, iso, parse_iso
 from companion.paths import Home
 from companion.search import query_words
 from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
 from companion.storage_io import clean_stale_temps
 from companion.store import TinyDBJournal, TinyDBStore
 from companion.sync import ProgressFn, SyncResult, prepare_new_items
+from companion.urls import canonical_url
 
 __all__ = ["Companion", "ItemFilter", "SyncResult", "item_json", "parse_since", "prepare_new_items"]
 
@@ -47,8 +48,9 @@ class ItemFilter:
 _DURATION = re.compile(r"^(\d+)\s*([mhdwy])$")
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime."""
+def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
+    """``7d``, ``12h``, ``2w`` or a date ``2026-11-01`` -> an aware datetime (``option``
+    names the option in the error message)."""
     t = text.strip().lower()
     if m := _DURATION.match(t):
         n, unit = int(m.group(1)), m.group(2)
@@ -58,7 +60,7 @@ def parse_since(text: str, now: datetime) -> datetime:
         dt = datetime.fromisoformat(t)
     except ValueError:
         raise UsageError(
-            f"bad --since {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
+            f"bad {option} {text!r}: use a duration like 7d, 12h, 2w or a date like 2026-11-01"
         ) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -96,6 +98,7 @@ class Companion:
         self._credentials: Credentials | None = None
         self._store: TinyDBStore | None = None
         self._journal: TinyDBJournal | None = None
+        self._me: Any = None
         self._writing = False
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -106,6 +109,17 @@ class Companion:
         if self._config is None:
             self._config = Config.load(self.home.config_file, lock=self.lock)
         return self._config
+
+    def lenient_config(self) -> ConfigError | None:
+        """For commands that only read and triage the inbox: a broken config.toml is
+        returned (to warn about), not raised; they go on with default settings and no
+        source names (issue 13: a typo in config.toml must not hide the inbox)."""
+        try:
+            self.config  # noqa: B018 - loads and validates
+        except ConfigError as e:
+            self._config = Config(self.home.config_file, "", {})
+            return e
+        return None
 
     @property
     def settings(self) -> Settings:
@@ -212,9 +226,26 @@ class Companion:
                 spec = parse_spec(spec_text, name=name, topics=topics, account=default)
         if spec.kind == "feed":  # (network: not under the lock, a sync may be writing)
             spec = self._discover_feed(spec, name=name, topics=topics, account=account)
+        elif self._is_new(spec):
+            from companion.sources.checks import check_source, needs_check
+
+            if needs_check(spec):  # the server says whether it exists (issue 13)
+                spec.extra["notes"] = check_source(
+                    spec, self.credentials if spec.account else None, self._add_settings(),
+                    self._user_agent())
         with self.writing("pln source add"):
             self.ensure_config(starter=False)
             return self.config.add_source(spec)
+
+    def _is_new(self, spec: SourceSpec) -> bool:
+        """Not followed yet (a duplicate is refused without asking any server)."""
+        return not (self.home.config_file.exists() and self.config.find(spec.canonical))
+
+    def _add_settings(self) -> Settings:
+        return self.settings if self.home.config_file.exists() else Settings()
+
+    def _user_agent(self) -> str:
+        return self._add_settings().user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
 
     def _discover_feed(
         self,
@@ -244,9 +275,18 @@ class Companion:
         return next(s for s in self.config.sources if s.id == sid)
 
     def list_sources(self) -> list[tuple[SourceSpec, dict[str, Any]]]:
-        """Every configured source with its health (last success/error, failures, items)."""
+        """Every configured source with its health (last success/error, failures, the items
+        the inbox holds from it, ``retry_until`` while a server asked to wait)."""
         states = self.store.all_states() if self.home.state_file.exists() else {}
-        return [(s, dict(states.get(s.id, {}).get("health", {}))) for s in self.config.sources]
+        out = []
+        for s in self.config.sources:
+            state = states.get(s.id, {})
+            health = dict(state.get("health", {}))
+            health.pop("counted", None)  # internal: see companion.source_health
+            if state.get("retry_until"):
+                health["retry_until"] = state["retry_until"]
+            out.append((s, health))
+        return out
 
     def remove_source(self, prefix: str) -> SourceSpec:
         """Stop following a source; its items stay in the inbox."""
@@ -279,15 +319,15 @@ class Companion:
                 continue
             known.add(spec.canonical)
             added.append(spec)
-        for spec in added:  # one save per source keeps comments; fine for hundreds
-            self.config.add_source(spec)
-        return added, skipped
+        return self.config.add_sources(added), skipped
 
     def export_opml(self) -> tuple[str, list[SourceSpec]]:
         """OPML for every source that other readers can follow, plus those left out."""
         from companion.opml import export_opml
 
-        return export_opml(self.config.sources, now=self.clock())
+        states = self.store.all_states() if self.home.state_file.exists() else {}
+        return export_opml(self.config.sources, now=self.clock(),
+                           states={k: v.get("source", {}) for k, v in states.items()})
 
     # ----- accounts -------------------------------------------------------------------------
 
@@ -336,9 +376,16 @@ class Companion:
     def _store_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
                      prepared: tuple[Any, ...] | None = None) -> tuple[int, int]:
         """Merge fetched items into the inbox; returns (new, updated) (see sync.store_items)."""
+        new, updated, _ = self._file_items(source_id, items, now, prepared)
+        return new, updated
+
+    def _file_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
+                    prepared: tuple[Any, ...] | None = None) -> tuple[int, int, int]:
+        """Merge fetched items into the inbox; returns (new, updated, added) (see
+        sync.store_items)."""
         from companion.sync import store_items
 
-        return store_items(self.store, source_id, items, now, prepared)
+        return store_items(self.store, source_id, items, now, prepared, me=self.me())
 
     # ----- inbox ----------------------------------------------------------------------------
 
@@ -387,6 +434,46 @@ class Companion:
     def full_items(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Full records (with text and media) for light records from ``list_items``."""
         return [self.store.get(r["id"]) or r for r in recs]
+
+    def me(self) -> Any:
+        """The logged-in accounts' identities (companion.mine.Me; empty if none can be read)."""
+        from companion.mine import Me
+
+        if self._me is None:
+            try:
+                self._me = Me.of(self.credentials.accounts)
+            except PlnError:  # a broken credentials file is reported where tokens are needed
+                self._me = Me()
+        return self._me
+
+    def source_hosts(self) -> dict[str, str]:
+        """Source id -> host its statuses come from (see companion/parents.py)."""
+        from companion.parents import source_hosts
+
+        try:
+            creds = self.credentials
+            accounts = {a.name: a.instance for a in creds.accounts}
+            return source_hosts(self.config.sources, accounts, creds.default_name)
+        except PlnError:
+            return {}
+
+    def parent_of(self, rec: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The stored status an item replies to, else a link to it (companion/parents.py)."""
+        from companion import parents
+
+        to = rec.get("reply_to")
+        if not to or "://" in to:
+            return (self.item_by_key(to), to) if to else (None, None)
+        hosts = self.source_hosts()
+        published = parse_iso(rec["published"])
+        near = self.store.iter_items(since=published - parents.WINDOW,
+                                     until=published + timedelta(seconds=1),
+                                     where=lambda r: r["kind"] == "status")
+        found = parents.find_parent(rec, hosts, near)
+        if found is not None:
+            return self.store.get(found["id"]), None
+        instances = [a.instance for a in self.credentials.accounts] if hosts else []
+        return None, parents.parent_link(rec, hosts, instances)
 
     def item_by_key(self, key: str) -> dict[str, Any] | None:
         """The stored item with this identity (e.g. a status uri), if any."""
@@ -465,7 +552,8 @@ class Companion:
         for st in ranked[: limit or None]:
             feed = self.store.get(st["story"], text=False) if st["story"] else None
             out.append({
-                "url": st["url"],
+                # the story's own URL, else the link as everyone shared it (no tracking)
+                "url": (feed.get("url") if feed else None) or canonical_url(st["url"]) or st["url"],
                 "title": feed.get("title", "") if feed else "",
                 "people": st["people"],
                 "count": len(st["people"]),
@@ -477,21 +565,37 @@ class Companion:
             })
         return out
 
-    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
-        """Delete items published before now - older_than, except starred items and items a
-        reflection cites (the journal is never touched)."""
+    def prunable(self, older_than: timedelta, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The items ``prune`` would delete (light records), newest first."""
         now = now or self.clock()
         cutoff = iso(now - older_than)
         cited = self.cited_items()
-        doomed = [
-            r["id"]
+        if not self.home.inbox_dir.exists():
+            return []
+        return [
+            r
             for r in self.store.iter_items(
                 until=now - older_than,
                 where=lambda r: not r.get("starred") and r["id"] not in cited,
             )
             if r["published"] < cutoff
         ]
-        return self.store.delete_many(doomed)
+
+    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete items published before now - older_than, except starred items and items a
+        reflection cites (the journal is never touched); each source's count follows."""
+        from collections import Counter
+
+        from companion.source_health import forget
+
+        doomed = self.prunable(older_than, now)
+        lost: Counter[str] = Counter()  # items each source loses (its count in source list)
+        for r in doomed:
+            lost.update(r["sources"])
+        n = self.store.delete_many([r["id"] for r in doomed])
+        for sid, state in forget(self.store.all_states(), lost).items():
+            self.store.put_state(sid, state)
+        return n
 
     def cited_items(self) -> set[str]:
         """Ids of inbox items that reflections cite or reply to."""

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from companion.errors import UsageError
 from companion.ids import SOURCE_ID_LEN, short_id
+from companion.urls import redact
 
 FEED = "feed"
 ACCOUNT = "account"
@@ -60,9 +61,9 @@ class SourceSpec:
 
     @property
     def spec(self) -> str:
-        """The SPEC as a user would type it."""
+        """The SPEC as a user would type it (a password in a feed URL shown as ``***``)."""
         if self.kind == FEED:
-            return self.target
+            return redact(self.target)
         if self.kind == ACCOUNT:
             return self.target
         if self.kind == TAG:
@@ -180,6 +181,10 @@ def parse_spec(
     elif low in TIMELINES:
         spec = SourceSpec(low, low, name=name, topics=tops, account=account)
     else:
+        host = raw.split("/", 1)[0]
+        if "." in host and _HOST_RE.match(host.lower()) and not any(c.isspace() for c in raw):
+            # `blog.example/feed`: a feed URL without its scheme (issue 13)
+            raise UsageError(f"unknown source spec {raw!r}: did you mean https://{raw} ?")
         raise UsageError(
             f"unknown source spec {raw!r}: expected a feed URL (https://…), @user@host, #tag, "
             f"#tag@host, home, mentions, bookmarks, followed-tags or list:NAME"

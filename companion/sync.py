@@ -74,6 +74,7 @@ class SyncEngine:
     def __init__(self, companion: Companion) -> None:
         self.c = companion
         self.stored = 0  # sources whose result is written
+        self.me: Any = None
 
     def run(self, prefixes: list[str] | None = None, progress: ProgressFn | None = None) -> list[SyncResult]:
         """Fetch sources concurrently and store what is new; one result per source.
@@ -104,7 +105,8 @@ class SyncEngine:
         )
         now = c.clock()
         results: list[SyncResult] = []
-        states = c.store.all_states()  # where each fetch starts; written back from a fresh read
+        states = self._counted_states(specs)  # where each fetch starts; written back fresh
+        self.me = c.me()  # (your own statuses arrive read: read once, not in every batch)
 
         def run(spec: SourceSpec) -> Any:
             source = make_source(spec, ctx)
@@ -237,25 +239,42 @@ class SyncEngine:
                 health.update(retired=True, last_error="gone (410): no longer fetched",
                               last_error_at=iso(now))
             if fetched.new_url and spec.kind == "feed":
-                try:
-                    c.config.update_source(spec.id, url=fetched.new_url)
+                try:  # (under the lock, from a fresh read of config.toml: issue 12)
+                    result.notes.append(c.config.move_feed(spec.id, fetched.new_url))
                 except UsageError:  # removed from config.toml while it was fetched
                     pass
-                else:
-                    result.notes.append(f"moved permanently to {fetched.new_url}")
             try:
-                result.new, result.updated = store_items(c.store, spec.id, fetched.items, now,
-                                                         fetched.prepared)
+                result.new, result.updated, added = store_items(
+                    c.store, spec.id, fetched.items, now, fetched.prepared, me=self.me)
             except PlnError as e:  # a damaged file: this source fails, the others go on
                 result.status, result.error = "error", e.message
                 health.update(last_error=e.message, last_error_at=iso(now),
                               failures=int(health.get("failures", 0)) + 1)
             else:
                 health.update(last_success=iso(now), failures=0)
-                health["items"] = int(health.get("items", 0)) + result.new
+                health["items"] = int(health.get("items", 0)) + added
                 state["source"] = dict(fetched.state)
         state["health"] = health
         c.store.put_state(spec.id, state)
+
+    def _counted_states(self, specs: Sequence[SourceSpec]) -> dict[str, dict[str, Any]]:
+        """Every source's state, after counting the items the inbox holds for those of
+        ``specs`` never counted (companion.source_health): one pass over the inbox, only
+        when a source is new, added again, or from an older pln (written in a batch)."""
+        from companion.source_health import count_held, needs_count, with_count
+
+        c = self.c
+        states = c.store.all_states()
+        todo = {s.id for s in specs if needs_count(states.get(s.id, {}))}
+        if todo:
+            with _batch(c, "pln sync"):
+                states = c.store.all_states()  # (fresh, under the lock)
+                todo = {s.id for s in specs if needs_count(states.get(s.id, {}))}
+                held = count_held(c.store.iter_items(), todo) if c.home.inbox_dir.exists() else {}
+                for sid in todo:
+                    states[sid] = with_count(states.get(sid, {}), held.get(sid, 0))
+                    c.store.put_state(sid, states[sid])
+        return states
 
     def _retain(self, older_than: timedelta, now: datetime) -> None:
         """``retention_days``: prune after the sync. It needs the journal (cited items are
@@ -382,18 +401,21 @@ class _LazyCredentials:
 
 
 def store_items(store: TinyDBStore, source_id: str, items: Sequence[ItemData], now: datetime,
-                prepared: tuple[Any, ...] | None = None) -> tuple[int, int]:
-    """Merge fetched items into the inbox; returns (new, updated). ``prepared`` (from
-    ``prepare_new_items``, one per item) is filed as it is for an item that is new;
-    ``items`` is only read for the others."""
+                prepared: tuple[Any, ...] | None = None, *, me: Any = None) -> tuple[int, int, int]:
+    """Merge fetched items into the inbox; returns (new, updated, added: how many items now
+    list this source that did not). ``prepared`` (from ``prepare_new_items``, one per item)
+    is filed as it is for an item that is new; ``items`` is only read for the others.
+    ``me`` (companion.mine.Me): the statuses of the logged-in accounts arrive read."""
     from companion.decide import item_id, merge
+    from companion.mine import Me, arriving
 
     n_items = len(prepared) if prepared is not None else len(items)
     if not n_items:
-        return 0, 0
+        return 0, 0, 0
+    me = me if me is not None else Me()
     writes = []
     fresh = []
-    new = updated = 0
+    new = updated = added = 0
     seen: set[str] = set()
     for n in range(n_items):
         ready = prepared[n] if prepared is not None else None
@@ -414,16 +436,20 @@ def store_items(store: TinyDBStore, source_id: str, items: Sequence[ItemData], n
         out = merge(existing, items[n], source_id, now, item_id_=iid)
         if out is None:
             continue
+        if existing is None:
+            arriving(out[0], me)  # your own statuses arrive read (issue 13.6)
         writes.append(out)
         if existing is None:
             new += 1
         else:
             updated += 1
+        if existing is None or source_id not in existing["sources"]:
+            added += 1
     store.put_many(writes)
     store.put_prepared(fresh)
     join_stories(store, {rec["link_key"] for rec, _ in writes if rec.get("link_key")}
                  | {p.link_key for p in fresh if p.link_key})
-    return new, updated
+    return new, updated, added + len(fresh)
 
 
 def join_stories(store: TinyDBStore, keys: set[str]) -> int:

@@ -75,3 +75,32 @@ def link_key(url: str | None, *, canonical: bool = False) -> str | None:
         return None
     rest = c.split("://", 1)[1]
     return rest.removeprefix("www.")
+
+
+# ``scheme://user:password@`` or ``scheme://token@`` in a URL or in any text holding one.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s@?#]*)@(?=[^\s@/]*(?:[/?#\s]|$))")
+
+
+def _hide(m: re.Match[str]) -> str:
+    user, sep, _password = m.group(2).partition(":")
+    # user:password keeps the user name (which account); a lone user part is often a token
+    return f"{m.group(1)}{user}:***@" if sep else f"{m.group(1)}***@"
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***`` (issue 12: feed
+    URLs like ``https://user:PASS@host/feed`` are shown and exported without the password)."""
+    if "@" not in text or "://" not in text:
+        return text
+    return _USERINFO.sub(_hide, text)
+
+
+def without_password(url: str) -> str:
+    """``url`` with no password (``https://user@host/feed``), for exports: a reader that
+    imports it asks for the password instead of receiving it."""
+    parts = urlsplit(url)
+    if parts.password is None and not (parts.username and ":" in parts.netloc.split("@")[0]):
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))

@@ -5,6 +5,8 @@ redirects, error statuses, Retry-After, slow, huge and endless bodies, gzip, cha
     srv.route("/old", status=301, headers={"Location": "/feed.xml"})
     srv.route("/slow", body=RSS, delay=5)
     srv.route("/huge", endless=True)
+    srv.route("/drip", body=RSS, drip=0.5)       # a byte every 0.5 s
+    srv.route("/reset", body=RSS, reset_after=100)
     srv.requests  # [(method, path, headers)] as the server saw them
 """
 
@@ -29,6 +31,9 @@ class Route:
     delay: float = 0.0
     gzip: bool = False
     endless: bool = False
+    drip: float = 0.0  # seconds between single bytes of the body (headers sent at once)
+    slow_headers: float = 0.0  # seconds between single bytes of the status line and headers
+    reset_after: int | None = None  # send this many body bytes, then reset the connection
 
 
 class FeedServer:
@@ -89,11 +94,52 @@ class FeedServer:
                         pass
                     self.close_connection = True
                     return
+                if route.slow_headers or route.drip or route.reset_after is not None:
+                    self._trickle(route, headers, head)
+                    return
                 body = route.body
                 if route.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
                     body = gzipmod.compress(body)
                     headers["Content-Encoding"] = "gzip"
                 self._send(route.status, body, headers, head)
+
+            def _trickle(self, route: Route, headers: dict[str, str], head: bool) -> None:
+                """Slow or broken on purpose: headers a byte at a time, a body a byte at a
+                time, or a connection reset part-way through the body."""
+                import socket
+                import struct
+
+                lines = [f"HTTP/1.1 {route.status} X"] + [f"{k}: {v}" for k, v in headers.items()]
+                lines.append(f"Content-Length: {len(route.body)}")
+                head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+                try:
+                    if route.slow_headers:
+                        for i in range(len(head_bytes)):
+                            self.wfile.write(head_bytes[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(route.slow_headers)
+                    else:
+                        self.wfile.write(head_bytes)
+                    if head:
+                        return
+                    body = route.body
+                    if route.reset_after is not None:
+                        self.wfile.write(body[:route.reset_after])
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                        # SO_LINGER 0: close() sends RST instead of FIN
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                   struct.pack("ii", 1, 0))
+                        self.connection.close()
+                        self.close_connection = True
+                        return
+                    for i in range(len(body)):
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(route.drip)
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
+                self.close_connection = True
 
             def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
                 self.send_response(status)

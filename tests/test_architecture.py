@@ -44,9 +44,13 @@ def test_only_the_store_imports_tinydb() -> None:
     [
         # --help pays for nothing but the CLI itself
         (["--help"], ("mastodon", "feedparser", "requests", "tomlkit", "tinydb", "pydantic",
-                      "listparser", "inscriptis", "nh3", "filelock")),
+                      "listparser", "inscriptis", "nh3", "filelock", "jinja2")),
         # the listing reads the store, never the network or the editing libraries
-        (["inbox"], ("mastodon", "feedparser", "requests", "tomlkit", "pydantic", "filelock")),
+        (["inbox"], ("mastodon", "feedparser", "requests", "tomlkit", "pydantic", "filelock",
+                     "jinja2")),
+        # only the HTML digest needs the template engine
+        (["digest", "--format", "json", "--no-mark"], ("mastodon", "feedparser", "requests",
+                                                       "tomlkit", "jinja2")),
     ],
 )
 def test_commands_do_not_import_what_they_do_not_need(

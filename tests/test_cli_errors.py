@@ -41,7 +41,7 @@ def test_no_traceback_without_debug_and_traceback_with_it(pln_home: Path) -> Non
     (pln_home / "config.toml").write_text("[settings]\nworkers = -1\n")
     r = pln("source", "list")
     assert r.returncode == 2
-    assert r.stderr.strip() == "error: config.toml: settings.workers: must be at least 1"
+    assert r.stderr.strip() == "error: config.toml: settings.workers: must be at least 1 (at line 2)"
     r = pln("source", "list", env={"PLN_DEBUG": "1"})
     assert "Traceback" in r.stderr and "ConfigError" in r.stderr
 

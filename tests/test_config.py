@@ -98,10 +98,13 @@ def test_invalid_config_names_the_location(pln_home: Path, text: str, message: s
 def test_invalid_config_is_one_clear_line_from_the_cli(pln_home: Path, cli) -> None:  # type: ignore[no-untyped-def]
     write(pln_home, '[[sources]]\nurl = "https://a.example/"\n[[sources]]\nurl = "nope"\n')
     before = (pln_home / "config.toml").read_bytes()
-    for args in (["source", "list"], ["source", "add", "#pln@m.example"], ["inbox"], ["sync"]):
+    for args in (["source", "list"], ["source", "add", "#pln@m.example"], ["sync"]):
         r = cli(*args, code=2)
-        assert r.stderr.strip() == "error: config.toml: sources[1].url: not a URL ('nope')"
+        assert r.stderr.strip() == "error: config.toml: sources[1].url: not a URL ('nope') (at line 4)"
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    # reading the inbox still works, with the same words as a warning (issue 13)
+    r = cli("inbox")
+    assert r.stderr.startswith("warning: config.toml: sources[1].url: not a URL ('nope') (at line 4)")
     assert (pln_home / "config.toml").read_bytes() == before
 
 

@@ -41,7 +41,7 @@ def test_feed_and_network_join_into_one_story(feed_server: FeedServer, mastodon:
     cli("source", "add", feed, "--topic", "math")
     cli("source", "add", f"#edtech@{host}", "--topic", "edtech")
     r = cli("sync")
-    assert r.stderr.strip().endswith("2 ok, 0 not modified, 0 errors; 6 new")
+    assert r.stdout.strip().endswith("2 ok, 0 not modified, 0 errors; 6 new")
 
     items = json.loads(cli("inbox", "--json").stdout)
     story = next(i for i in items if i["title"] == "Fractions with paper strips")
@@ -68,7 +68,7 @@ def test_feed_and_network_join_into_one_story(feed_server: FeedServer, mastodon:
     # a second sync with no news: one request per source, nothing new
     before = feed_server.hits("/feed.xml")
     r = cli("sync")
-    assert r.stderr.strip().endswith("; 0 new")
+    assert r.stdout.strip().endswith("; 0 new")
     assert feed_server.hits("/feed.xml") == before + 1
 
 

@@ -32,6 +32,10 @@ URL = "http://example.org/feeds/feed.xml"
 _HEADER = re.compile(r"^Header:\s*([A-Za-z-]+):\s*(.*?)\s*$", re.MULTILINE)
 # Where nh3 (pln's sanitizer, run on the raw HTML) and feedparser's own sanitizer disagree on
 # the *text* of hostile markup. pln's result is checked to be safe instead.
+# Documents that stop inside their last entry: feedparser returns what it got of it, pln
+# leaves it out (half an entry would be stored as an item of its own; issue 13).
+CUT_OFF_MID_ENTRY = {"tests/illformed/rss_incomplete_cdata.xml"}
+
 SANITIZER_DIFFERS = {
     # feedparser keeps the body of a <script> hidden in a comment trick as text; nh3 drops it
     "tests/wellformed/sanitize/entry_content_crazy.xml": "executeMe",
@@ -176,6 +180,8 @@ def test_corpus_agrees_with_feedparser() -> None:
             body, response_headers={k.lower(): v for k, v in {"Content-Location": url, **headers}.items()}
         )
         want, have = expected(ref), actual(got.items)
+        if str(rel) in CUT_OFF_MID_ENTRY:
+            want = want[:-1]
         if str(rel) in SANITIZER_DIFFERS:
             bad = SANITIZER_DIFFERS[str(rel)]
             for item in got.items:

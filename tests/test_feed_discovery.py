@@ -82,7 +82,7 @@ def test_add_unreachable_or_missing(feed_server: FeedServer, cli: Any) -> None:
     res = cli("source", "add", feed_server.url("/missing.xml"), code=2)
     assert "HTTP 404 Not Found" in res.stderr
     res = cli("source", "add", "http://127.0.0.1:9/feed.xml", code=2)
-    assert "cannot add http://127.0.0.1:9/feed.xml: cannot fetch from 127.0.0.1:9" in res.stderr
+    assert "cannot add http://127.0.0.1:9/feed.xml: cannot reach 127.0.0.1:9" in res.stderr
 
 
 def test_add_twice_needs_no_network(feed_server: FeedServer, cli: Any) -> None:

@@ -73,7 +73,7 @@ def test_redirect_cap(feed_server: FeedServer) -> None:
 def test_redirect_loop_through_the_cli(feed_server: FeedServer, pln_home: Path, cli: Any) -> None:
     url = feed_server.route("/loop", status=301, headers={"Location": "/loop"})
     follow(pln_home, url)
-    res = sync(cli, code=1)[url]
+    res = sync(cli)[url]
     assert res["error"] == "more than 10 redirects"
     assert feed_server.hits("/loop") == 11
     assert f'url = "{url}"' in (pln_home / "config.toml").read_text()
@@ -91,7 +91,7 @@ def test_error_status_with_endless_body_is_not_read(
     url = feed_server.route("/broken", status=500, endless=True)
     ok = feed_server.route("/ok.xml", body=FEED)
     follow(pln_home, url, ok)
-    res = sync(cli, code=1)
+    res = sync(cli)
     assert res[url]["error"] == "HTTP 500 Internal Server Error"
     assert res[ok]["status"] == "ok" and res[ok]["new"] == 2
 
@@ -100,7 +100,7 @@ def test_http_errors_are_plain_sentences(feed_server: FeedServer) -> None:
     cases = {
         "ftp://127.0.0.1/feed.xml": "invalid URL 'ftp://127.0.0.1/feed.xml'",
         "http://127.0.0.1:99999/feed.xml": "invalid URL 'http://127.0.0.1:99999/feed.xml'",
-        "http://127.0.0.1:9/feed.xml": "cannot fetch from 127.0.0.1:9: connection refused",
+        "http://127.0.0.1:9/feed.xml": "cannot reach 127.0.0.1:9: connection refused",
     }
     for url, message in cases.items():
         with pytest.raises(FetchError) as e:
@@ -171,13 +171,13 @@ def test_proxy_from_the_environment(feed_server: FeedServer, monkeypatch: pytest
     monkeypatch.setenv("no_proxy", "localhost,.invalid")
     with pytest.raises(FetchError) as e:
         get(target)
-    assert e.value.message == "cannot fetch from feeds.invalid: host name not found (DNS)"
+    assert e.value.message == "cannot reach feeds.invalid: host name not found (DNS)"
 
 
 def test_undecodable_body(feed_server: FeedServer, pln_home: Path, cli: Any) -> None:
     url = feed_server.route("/feed.xml", body=FEED, headers={"Content-Encoding": "gzip"})
     follow(pln_home, url)
-    res = sync(cli, code=1)[url]
+    res = sync(cli)[url]
     assert res["error"].startswith("bad response body: ")
     assert "gzip" in res["error"]
 
@@ -216,6 +216,6 @@ def test_warm_feed_sync_imports_only_what_it_needs(
     r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ), capture_output=True,
                        check=False,
                        text=True, cwd=repo)
-    assert "0 ok, 1 not modified, 0 errors; 0 new" in r.stderr, r.stderr
+    assert "0 ok, 1 not modified, 0 errors; 0 new" in r.stdout, r.stderr
     assert "HEAVY [] True" in r.stderr, r.stderr
     assert feed_server.requests[-1][2]["If-None-Match"] == '"v1"'

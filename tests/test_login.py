@@ -72,8 +72,10 @@ def test_login_oauth_code_flow(cli: Any, mastodon: Any, pln_home: Any) -> None:
 def test_login_rejected_token_is_exit_2_with_hint(cli: Any, mastodon: Any, pln_home: Any) -> None:
     res = cli("login", mastodon.base_url, "--token", "not-a-token", code=2)
     host = mastodon.base_url.split("://")[1]
-    assert res.stderr.strip() == (
-        f"error: token for {host} was rejected — run `pln login {mastodon.base_url}`"
+    assert res.stderr.strip() == (  # not "run `pln login …`": that was just run (issue 13)
+        f"error: {host} rejected that token: check that it was copied whole (Preferences → "
+        f"Development → your application), or run `pln login {mastodon.base_url}` without "
+        "--token to authorize pln in a browser"
     )
     assert "not-a-token" not in res.stderr
     assert "Traceback" not in res.stderr

@@ -278,6 +278,9 @@ def test_timeout_is_reported_and_retried_once(cli: Any, mastodon: Any) -> None:
     assert "timed out" in result.stderr
     [refl] = drafts(cli)
     assert refl["accounts"][0]["parts"][0]["state"] == "failed"
+    import time
+
+    time.sleep(0.6)  # the server is still making the status for 0.5 s: a retry comes later
     cli("post", "--retry", refl["id"])
     assert len(statuses(mastodon, "alice")) == 1
     [done] = json.loads(cli("journal", "--json").stdout)

@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
 
 from companion import __version__
-from companion.errors import Interrupted, PlnError, PlnWarning
+from companion.errors import PlnError
 
 
 class PlnGroup(TyperGroup):
@@ -25,21 +25,22 @@ class PlnGroup(TyperGroup):
         _show_warnings()
         try:
             return super().invoke(ctx)
-        except Interrupted as e:  # Ctrl-C: one line, what was done is kept
-            from companion.cli.render import clean, err
-
-            err.print(_escape(clean(e.message)))
-            raise typer.Exit(e.exit_code) from None
         except PlnError as e:
             if os.environ.get("PLN_DEBUG"):
                 raise
             from companion.cli.render import clean, err
+            from companion.errors import Interrupted
+            from companion.urls import redact
 
-            err.print(f"[red]error:[/red] {_escape(clean(e.message))}")
+            if isinstance(e, Interrupted):
+                err.print(_escape(clean(e.message)))
+            else:
+                err.print(f"[red]error:[/red] {_escape(clean(redact(e.message)))}")
             raise typer.Exit(e.exit_code) from None
         except (ClickException, typer.Abort, typer.Exit):
             raise
         except KeyboardInterrupt:
+            interrupted()
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
@@ -55,10 +56,21 @@ class PlnGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
+def interrupted() -> None:
+    """Ctrl-C anywhere: one line, no traceback (exit 130; what was saved stays saved)."""
+    try:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def _show_warnings() -> None:
     """The library's PlnWarnings become `warning: …` lines on stderr (others as Python shows
     them)."""
     import warnings
+
+    from companion.errors import PlnWarning
 
     shown = warnings.showwarning
     if getattr(shown, "_pln", False):
@@ -88,7 +100,7 @@ app = typer.Typer(
     name="pln",
     help="Your professional learning network in one local inbox: feeds and fediverse together.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,  # locals hold tokens
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: importing rich_utils costs ~0.1 s at start-up
@@ -116,12 +128,13 @@ def _root(
 
 
 def _register() -> None:
-    from companion.cli import accounts, inbox, sources, sync
+    from companion.cli import accounts, digest, inbox, sources, sync
 
     sources.register(app)
     sync.register(app)
     inbox.register(app)
     accounts.register(app)
+    digest.register(app)
     __import__("companion.cli.post", fromlist=["register"]).register(app)
     __import__("companion.cli.doctor", fromlist=["register"]).register(app)
 
@@ -133,11 +146,14 @@ def main() -> None:
     """Entry point of the `pln` script."""
     code = 0
     try:
-        app()
+        app(prog_name="pln")
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BrokenPipeError:  # `pln inbox | head`
         code = 0
+    except KeyboardInterrupt:  # outside a command (parsing, start-up): still one line
+        interrupted()
+        code = 130
     try:
         sys.stdout.flush()
         sys.stderr.flush()

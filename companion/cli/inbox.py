@@ -8,7 +8,8 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from companion.cli.render import age, clean, out, print_json, safe_text
+from companion.cli.command import PlnCommand
+from companion.cli.render import age, clean, counts_line, out, page, plural, print_json, safe_text, wrap
 
 
 def _companion():  # type: ignore[no-untyped-def]
@@ -41,20 +42,11 @@ def _filter(
 
 _ALL = typer.Option(False, "--all", "-a", help="Include read items.")
 _STARRED = typer.Option(False, "--starred", help="Only starred items.")
-_SOURCE = typer.Option(None, "--source", help="Only items from this source id.")
-_TOPIC = typer.Option(None, "--topic", help="Only items from sources with this topic.")
-_TAG = typer.Option(None, "--tag", help="Only items with this tag.")
-_SEARCH = typer.Option(None, "--search", "-s", help="Words anywhere (any case, any accents).")
-_SINCE = typer.Option(None, "--since", help="7d, 12h, 2w or a date (2026-11-01).")
-
-
-def _page(renderable: Any, lines: int) -> None:
-    """Print, through the pager when it is longer than a terminal screen."""
-    if out.is_terminal and lines > out.height - 2:
-        with out.pager(styles=not out.no_color):
-            out.print(renderable, soft_wrap=True)
-    else:
-        out.print(renderable, soft_wrap=True)
+_SOURCE = typer.Option(None, "--source", metavar="ID", help="Only items from this source id.")
+_TOPIC = typer.Option(None, "--topic", metavar="TOPIC", help="Only items from sources with this topic.")
+_TAG = typer.Option(None, "--tag", metavar="TAG", help="Only items with this tag.")
+_SEARCH = typer.Option(None, "--search", "-s", metavar="WORDS", help="Words anywhere (any case, any accents).")
+_SINCE = typer.Option(None, "--since", metavar="WHEN", help="7d, 12h, 2w or a date (2026-11-01).")
 
 
 def inbox(
@@ -65,7 +57,7 @@ def inbox(
     tag: str | None = _TAG,
     search: str | None = _SEARCH,
     since: str | None = _SINCE,
-    limit: int | None = typer.Option(None, "--limit", "-n", help="At most N items."),
+    limit: int | None = typer.Option(None, "--limit", "-n", metavar="N", help="At most N items."),
     links: bool = typer.Option(
         False, "--links", help="What your network is reading: shared links ranked by people."
     ),
@@ -73,11 +65,15 @@ def inbox(
 ) -> None:
     """List unread items, newest first (or, with --links, the links your network shares).
 
-    Example: pln inbox --topic edtech --since 7d ; pln inbox --links --since 7d
+    \b
+    Examples: pln inbox --topic edtech --since 7d
+              pln inbox --links --since 7d
     """
     from companion.service import item_json
 
     c = _companion()
+    if source is None and topic is None:  # filters by source need a readable config.toml
+        _lenient(c)
     labels = c.source_labels()  # also validates config.toml before anything is shown
     flt = _filter(all_, starred, source, topic, tag, search, since, limit)
     if links:
@@ -88,21 +84,54 @@ def inbox(
         print_json([item_json(r) for r in c.full_items(items)])
         return
     if not items:
-        filtered = any((starred, source, topic, tag, search, since))
-        if filtered:
-            out.print("no items match" + ("" if all_ else " (unread only: add --all for read items)"))
-        else:
-            out.print("nothing to read" + ("" if all_ else " (use --all to include read items)"))
+        out.print(_nothing(c, all_=all_, starred=starred,
+                           filtered=any((source, topic, tag, search, since))))
         return
     from companion.cli.render import grid
+    from companion.mine import fold_own_threads
 
     now = datetime.now(UTC)
-    rows = [_row(r, labels, now) for r in items]
-    _page(
+    rows = [_row(r, labels, now) for r in fold_own_threads(items)]  # your thread: one row
+    # the title gets the room first; tags, then signals, give way on a narrow terminal
+    page(
         grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
-             right=frozenset({1}), max_widths={2: 22, 4: 18}),
+             right=frozenset({1}), mins={2: 10, 4: 8}, drop=(4, 5), fixed=frozenset({0, 1}),
+             max_widths={2: 32}),
         len(rows) + 1,
     )
+
+
+def _lenient(c: Any) -> None:
+    """Read and triage even when config.toml is broken: say so, go on (issue 13)."""
+    from companion.cli.render import warn
+
+    e = c.lenient_config()
+    if e is not None:
+        warn(f"{clean(e.message)} — showing the inbox anyway (fix config.toml to sync)")
+
+
+def _nothing(c: Any, *, all_: bool, starred: bool, filtered: bool) -> str:
+    """What an empty listing means: no match, all read, or an inbox with nothing in it yet
+    (and why: never synced, or the syncs so far failed)."""
+    from companion.service import ItemFilter
+
+    if starred:
+        return "no starred items" + (" match" if filtered else " (star one with `pln star ID`)")
+    if filtered:
+        return "no items match" + ("" if all_ else " (unread only: add --all for read items)")
+    if not all_ and c.list_items(ItemFilter(unread_only=False, limit=1)):
+        return "nothing to read (use --all to include read items)"
+    sources = c.list_sources() if c.config.sources else []
+    if not sources:
+        return "the inbox is empty: follow something with `pln source add SPEC`, then `pln sync`"
+    healths = [h for _, h in sources]
+    if any(h.get("last_success") for h in healths):
+        return "the inbox is empty: your sources have not published anything yet"
+    failed = sum(1 for h in healths if h.get("failures"))
+    if failed:
+        return (f"the inbox is empty: no source could be synced yet ({failed} of {len(sources)} "
+                "failed at the last sync; `pln source list` says why)")
+    return f"the inbox is empty: run `pln sync` to fetch your {len(sources)} sources"
 
 
 def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]:
@@ -116,6 +145,8 @@ def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]
     if not title:
         title = f"CW: {r['cw']}" if r.get("cw") else (r.get("summary") or r.get("text") or "").strip().split("\n")[0]
     signals = Text()
+    if r.get("thread"):
+        signals.append(f"thread of {r['thread']} ", style="cyan")
     if r.get("starred"):
         signals.append("★ ", style="yellow")
     if r.get("shared_by"):
@@ -159,29 +190,32 @@ def _links(c: Any, flt: Any, json: bool) -> None:
             safe_text(title, oneline=True),
             safe_text(who, "cyan", oneline=True),
         ])
-    _page(grid(grid_rows, flex=2, header=["people", "item", "link", "shared by"],
-               right=frozenset({0}), max_widths={3: 40}), len(grid_rows) + 1)
+    page(grid(grid_rows, flex=2, header=["people", "item", "link", "shared by"],
+              right=frozenset({0}), mins={3: 12}, fixed=frozenset({0, 1}), max_widths={3: 60}),
+         len(grid_rows) + 1)
 
 
 def show(
-    item: str = typer.Argument(..., help="Item id (a unique prefix of 4+ characters)."),
+    item: str = typer.Argument(..., metavar="ID", help="Item id (a unique prefix of 4+ characters)."),
     json: bool = typer.Option(False, "--json", help="Print the item as JSON."),
     no_mark: bool = typer.Option(False, "--no-mark", help="Do not mark it read."),
 ) -> None:
     """Show one item in full and mark it read.
 
+    \b
     Example: pln show 7fk2
     """
     from companion.html import links as html_links
     from companion.service import item_json
 
     c = _companion()
+    _lenient(c)
     with c.writing("pln show"):
         rec, body = c.get_item(item)
         if not no_mark and not rec.get("read"):
             c.set_flags([rec["id"]], read=True)
             rec["read"] = True
-        parent = c.item_by_key(rec["reply_to"]) if rec.get("reply_to") else None
+        parent, parent_link = c.parent_of(rec)
         story = c.store.get(rec["story"]) if rec.get("story") else None
     if json:
         print_json({**item_json(rec), "html": body.get("html", "")})
@@ -189,8 +223,9 @@ def show(
     labels = c.source_labels()
     author = rec.get("author") or {}
     lines: list[Text] = []
-    lines.append(safe_text(rec.get("title") or (f"{author.get('name') or author.get('handle')}"),
-                           "bold", oneline=True))
+    # prose is wrapped to the reading width; URLs are never broken (issue 13)
+    title = rec.get("title") or f"{author.get('name') or author.get('handle')}"
+    lines.append(Text(wrap(clean(title, oneline=True)), style="bold"))
     meta = Text()
     who = " ".join(x for x in (author.get("name"), author.get("handle")) if x)
     if who and rec.get("title"):
@@ -208,13 +243,17 @@ def show(
         first = (parent.get("text") or "").strip().split("\n")[0][:120]
         lines.append(Text("↩ in reply to ", style="magenta") + safe_text(pa.get("handle") or pa.get("name"), oneline=True)
                      + Text(f" ({parent['id']}): ") + safe_text(first, "dim", oneline=True))
-    elif rec.get("reply_to"):
-        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(rec["reply_to"], oneline=True))
+    elif parent_link:
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(parent_link, "underline", oneline=True))
+    elif rec.get("reply_to"):  # a bare status id from a server pln cannot name: no use showing it
+        lines.append(Text("↩ a reply to a status that is not in the inbox", style="magenta"))
     lines.append(Text())
     if rec.get("cw"):
-        lines.append(Text("CW: ", style="bold yellow") + safe_text(rec["cw"], "yellow"))
+        cw = Text(wrap("CW: " + clean(rec["cw"])), style="yellow")
+        cw.stylize("bold", 0, 3)
+        lines.append(cw)
         lines.append(Text())
-    lines.append(safe_text(rec.get("text", "")))
+    lines.append(Text(wrap(clean(rec.get("text", "")))))
     found = [(href, text) for href, text, classes in html_links(body.get("html", ""))
              if href.startswith(("http://", "https://"))]
     if found:
@@ -241,16 +280,17 @@ def show(
         lines.append(Text("boosted by ", style="green") + safe_text(", ".join(rec["boosted_by"]), oneline=True))
     counts = rec.get("counts") or {}
     if any(counts.values()):
-        lines.append(Text(" · ".join(f"{v} {k}" for k, v in counts.items() if v), style="dim"))
+        lines.append(Text(counts_line(counts), style="dim"))
     text = Text("\n").join(lines)
-    _page(text, len(text.plain.splitlines()))
+    page(text, len(text.plain.splitlines()))
 
 
 def _flag_command(flag: str, value: bool, verb: str):  # type: ignore[no-untyped-def]
     def command(
-        items: list[str] = typer.Argument(..., help="Item ids (unique prefixes)."),
+        items: list[str] = typer.Argument(..., metavar="ID...", help="Item ids (unique prefixes)."),
     ) -> None:
         c = _companion()
+        _lenient(c)
         with c.writing(f"pln {verb}"):
             ids = c.set_flags(items, **{flag: value})
         done = {"unread": "marked unread", "star": "starred", "unstar": "unstarred"}[verb]
@@ -258,12 +298,12 @@ def _flag_command(flag: str, value: bool, verb: str):  # type: ignore[no-untyped
 
     what = {"unread": "Mark items unread.", "star": "Star items (prune keeps them).",
             "unstar": "Remove the star from items."}[verb]
-    command.__doc__ = f"{what}\n\nExample: pln {verb} 7fk2 9q3m"
+    command.__doc__ = f"{what}\n\n\b\nExample: pln {verb} 7fk2 9q3m"
     return command
 
 
 def read(
-    items: list[str] | None = typer.Argument(None, help="Item ids (unique prefixes)."),
+    items: list[str] | None = typer.Argument(None, metavar="[ID]...", help="Item ids (unique prefixes)."),
     all_: bool = typer.Option(False, "--all", help="Every unread item matching the filters."),
     source: str | None = _SOURCE,
     topic: str | None = _TOPIC,
@@ -274,6 +314,7 @@ def read(
     """Mark items read: by id, or --all matching the filters. Reading a story also reads
     the statuses that only shared it.
 
+    \b
     Example: pln read --all --source 3kq9
     """
     from companion.errors import UsageError
@@ -283,18 +324,30 @@ def read(
         raise UsageError("give item ids or --all, not both")
     if not all_ and not items:
         raise UsageError("give item ids to mark read, or --all [filters]")
-    with c.writing("pln read"):
-        if all_:
-            n = c.mark_all(_filter(False, False, source, topic, tag, search, since, None), read=True)
-            out.print(f"marked {n} item(s) read")
-        else:
-            ids = c.set_flags(items or [], read=True)
-            out.print(f"marked read: {', '.join(ids)}")
+    if source is None and topic is None:
+        _lenient(c)
+    try:
+        with c.writing("pln read"):
+            if all_:
+                n = c.mark_all(_filter(False, False, source, topic, tag, search, since, None),
+                               read=True)
+                out.print(f"marked {plural(n, 'item')} read")
+            else:
+                ids = c.set_flags(items or [], read=True)
+                out.print(f"marked read: {', '.join(ids)}")
+    except KeyboardInterrupt:
+        from companion.errors import Interrupted
+
+        # weeks already done were written whole (the store writes week by week); the rest
+        # is as it was, so running the same command again finishes the job
+        raise Interrupted("interrupted: some items may already be marked read, the rest are "
+                          "unchanged; nothing is lost (run it again to finish)") from None
 
 
-def open_(item: str = typer.Argument(..., help="Item id (a unique prefix).")) -> None:
+def open_(item: str = typer.Argument(..., metavar="ID", help="Item id (a unique prefix).")) -> None:
     """Open an item's link in the web browser and mark it read.
 
+    \b
     Example: pln open 7fk2
     """
     import webbrowser
@@ -302,41 +355,93 @@ def open_(item: str = typer.Argument(..., help="Item id (a unique prefix).")) ->
     from companion.errors import UsageError
 
     c = _companion()
+    _lenient(c)
     with c.writing("pln open"):
         rec, _ = c.get_item(item)
-        url = rec.get("url") or rec.get("link")
+        url = (rec.get("url") or rec.get("link") or "").strip()
         if not url:
             raise UsageError(f"item {rec['id']} has no link to open")
+        # only web links go to the browser: a feed can name javascript:, file: or data:
+        # "links", and a browser would run or open them (issue 12)
+        if not _is_web_link(url):
+            raise UsageError(f"item {rec['id']}: not opening {clean(url, oneline=True)[:80]!r}: "
+                             "only http:// and https:// links are opened")
         c.set_flags([rec["id"]], read=True)
     if not webbrowser.open(url):
         out.print(clean(url), markup=False)
 
 
+def _is_web_link(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            and not any(ord(ch) < 33 or ord(ch) == 127 for ch in url))
+
+
+PRUNE_ASK = 100  # on a terminal, deleting more items than this asks first (issue 13)
+
+
 def prune(
     older_than: str = typer.Option(
-        "90d", "--older-than", help="Delete items published before this (90d, 12w, a date)."
+        "90d", "--older-than", metavar="AGE",
+        help="Delete items published before this (90d, 12w, a date).",
     ),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="List what would be deleted; delete nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask, even on a terminal."),
 ) -> None:
     """Delete old items; starred items and items a reflection cites are kept.
 
-    Example: pln prune --older-than 90d
+    On a terminal, pln asks before deleting more than 100 items.
+
+    \b
+    Example: pln prune --older-than 90d --dry-run
     """
+    import sys
+
     from companion.service import parse_since
 
     c = _companion()
     now = datetime.now(UTC)
-    cutoff = parse_since(older_than, now)
+    cutoff = parse_since(older_than, now, "--older-than")
+    before = cutoff.strftime("%Y-%m-%d %H:%M UTC")
+    if dry_run:
+        doomed = c.prunable(now - cutoff, now)
+        if doomed:
+            from companion.cli.render import grid
+
+            rows = [[Text(r["id"], style="bold"), Text(r["published"][:10]),
+                     safe_text(r.get("title") or (r.get("summary") or "").split("\n")[0],
+                               oneline=True)] for r in doomed]
+            page(grid(rows, flex=2, header=["id", "published", "title"],
+                      fixed=frozenset({0, 1})), len(rows) + 1)
+        out.print(f"would prune {plural(len(doomed), 'item')} published before {before} "
+                  "(dry run: nothing deleted)")
+        return
     with c.writing("pln prune"):
+        if not yes and sys.stdin.isatty() and sys.stdout.isatty():
+            n = len(c.prunable(now - cutoff, now))
+            try:
+                go = n <= PRUNE_ASK or typer.confirm(
+                    f"delete {plural(n, 'item')} published before {before}?", default=False)
+            except typer.Abort:  # end of input at the question
+                go = False
+            if not go:
+                out.print("nothing deleted")
+                return
         n = c.prune(now - cutoff, now)
-    out.print(f"pruned {n} item(s) published before {cutoff.strftime('%Y-%m-%d %H:%M UTC')}")
+    out.print(f"pruned {plural(n, 'item')} published before {before}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("inbox")(inbox)
-    app.command("show")(show)
-    app.command("read")(read)
-    app.command("unread")(_flag_command("read", False, "unread"))
-    app.command("star")(_flag_command("starred", True, "star"))
-    app.command("unstar")(_flag_command("starred", False, "unstar"))
-    app.command("open")(open_)
-    app.command("prune")(prune)
+    app.command("inbox", cls=PlnCommand)(inbox)
+    app.command("show", cls=PlnCommand)(show)
+    app.command("read", cls=PlnCommand)(read)
+    app.command("unread", cls=PlnCommand)(_flag_command("read", False, "unread"))
+    app.command("star", cls=PlnCommand)(_flag_command("starred", True, "star"))
+    app.command("unstar", cls=PlnCommand)(_flag_command("starred", False, "unstar"))
+    app.command("open", cls=PlnCommand)(open_)
+    app.command("prune", cls=PlnCommand)(prune)

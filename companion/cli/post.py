@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
+from companion.cli.command import PlnCommand
 from companion.cli.render import clean, out, print_json, safe_text
 
 SCISSORS = "# ------------------------ >8 ------------------------"
@@ -86,6 +86,8 @@ def _render_result(refl: dict[str, Any]) -> None:
         label = f"{e['name']} {e['handle']}".strip()
         if e["state"] == "sent":
             out.print(Text(f"posted to {label}: {len(parts)} part{'s' if len(parts) != 1 else ''}"))
+        elif not any(p.get("attempted") or p["state"] in ("sent", "sending") for p in parts):
+            out.print(Text(f"{label}: nothing was sent", style="yellow"))
         else:
             out.print(Text(f"{label}: {sent} of {len(parts) or '?'} parts sent", style="yellow"))
         for p in parts:
@@ -97,24 +99,25 @@ def _render_result(refl: dict[str, Any]) -> None:
 
 def post(
     text: str | None = typer.Argument(
-        None, help="What you learned; '-' reads stdin; nothing opens $EDITOR."
+        None, metavar="[TEXT]", help="What you learned; '-' reads stdin; nothing opens $EDITOR."
     ),
-    on: list[str] = typer.Option([], "--on", help="Cite an inbox item: adds its link and credits its author."),
-    tag: list[str] = typer.Option([], "--tag", "-t", help="Add a hashtag (repeatable)."),
-    visibility: str = typer.Option("public", "--visibility", help="public, unlisted, private or direct."),
-    cw: str = typer.Option("", "--cw", help="Content warning, on every part."),
-    account: list[str] = typer.Option([], "--account", "-A", help="Post with this account (repeat to cross-post)."),
-    reply_to: str | None = typer.Option(None, "--reply-to", help="Reply to a status from the inbox."),
+    on: list[str] = typer.Option([], "--on", metavar="ID", help="Cite an inbox item: adds its link and credits its author."),
+    tag: list[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a hashtag (repeatable)."),
+    visibility: str = typer.Option("public", "--visibility", metavar="VISIBILITY", help="public, unlisted, private or direct."),
+    cw: str = typer.Option("", "--cw", metavar="TEXT", help="Content warning, on every part."),
+    account: list[str] = typer.Option([], "--account", "-A", metavar="NAME", help="Post with this account (repeat to cross-post)."),
+    reply_to: str | None = typer.Option(None, "--reply-to", metavar="ID", help="Reply to a status from the inbox."),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show exactly what would be posted; send and save nothing."),
-    retry: str | None = typer.Option(None, "--retry", help="Finish a pending or failed reflection."),
+    retry: str | None = typer.Option(None, "--retry", metavar="ID", help="Finish a pending or failed reflection."),
     json: bool = typer.Option(False, "--json", help="Print the reflection as JSON."),
 ) -> None:
     """Post a reflection: saved in the journal first, split into a thread when long.
 
+    \b
     Example: pln post "Retrieval practice beats re-reading" --on 3f9k2a --tag edtech
     """
-    from companion.errors import PostError, UsageError
-    from companion.reflections.publish import failure_message
+    from companion.errors import PlnError, PostError, StorageError, UsageError
+    from companion.reflections.sending import failure_message
 
     c = _companion()
     if retry is not None:
@@ -123,27 +126,47 @@ def post(
         r = c.reflections()
         if dry_run:
             refl = r.require(retry)
-            preview = [_saved_preview(e) for e in refl["accounts"]]
+            preview = [_saved_preview(e, refl) for e in refl["accounts"]]
             if json:
                 print_json({"dry_run": True, "reflection": refl})
+            elif refl["state"] == "draft":
+                out.print(Text(f"draft {refl['id']} is checked and split when it is retried: "
+                               f"pln post --retry {refl['id']}"))
             else:
                 _render_parts(preview, refl)
             return
         refl = c.retry_reflection(retry)
     else:
-        if text == "-":
-            body = sys.stdin.read()
-        elif text is None:
+        r = c.reflections()
+        options: dict[str, Any] = {"on": on, "tags": tag, "visibility": visibility, "cw": cw,
+                                   "accounts": account, "reply_to": reply_to}
+        typed = text is None or text == "-"  # only here: not in a shell's history
+        if text is None:
+            # everything that does not depend on the text is checked before the editor opens:
+            # what is typed there is never refused afterwards (issue 13.5)
+            r.check(on=on, tags=tag, visibility=visibility, accounts=account, reply_to=reply_to)
             body = _from_editor(_template(c, on, reply_to, account))
             if not body:  # an empty editor cancels, even with --on
                 raise UsageError("nothing to post: the editor was left empty (nothing was saved)")
+        elif text == "-":
+            body = sys.stdin.read()
         else:
             body = text
-        r = c.reflections()
-        refl = r.prepare(body, on=on, tags=tag, visibility=visibility, cw=cw,
-                         accounts=account, reply_to=reply_to)
+        refl = None
+        try:
+            refl = r.prepare(body, **options)
+            if dry_run:
+                preview = r.preview(refl)
+            else:
+                refl = r.post(refl)
+        except PlnError as e:
+            # typed text that did not reach the journal is kept as a draft, never lost
+            if not typed or not body.strip() or (not dry_run and _saved(c, refl)):
+                raise
+            where = r.keep_draft(body, options, e.message,
+                                 journal=not isinstance(e, StorageError))
+            raise type(e)(f"{e.message} — {where}", subject=e.subject) from e
         if dry_run:
-            preview = r.preview(refl)
             if json:
                 print_json({"dry_run": True, "text": refl["text"], "visibility": refl["visibility"],
                             "cw": refl["cw"], "cites": refl["cites"], "reply_to": refl["reply_to"],
@@ -152,7 +175,6 @@ def post(
                 _render_parts(preview, refl)
                 out.print(Text("dry run: nothing was sent or saved", style="dim"))
             return
-        refl = r.post(refl)
     if json:
         print_json(refl)
     else:
@@ -161,37 +183,45 @@ def post(
         raise PostError(failure_message(refl), subject=refl["id"])
 
 
-def _saved_preview(entry: dict[str, Any]) -> dict[str, Any]:
-    from companion.reflections.thread import weighted_length
+def _saved(c: Any, refl: Any) -> bool:
+    """Whether this reflection is in the journal (so nothing needs keeping apart)."""
+    if refl is None or not c.home.journal_file.exists():
+        return False
+    from companion.errors import PlnError
 
+    try:
+        return c.journal.get(refl["id"]) is not None
+    except PlnError:  # a journal that cannot be read: keep the text apart
+        return False
+
+
+def _saved_preview(entry: dict[str, Any], refl: dict[str, Any]) -> dict[str, Any]:
+    from companion.reflections.thread import Limits, part_length
+
+    limits = Limits(entry.get("limit") or 500, entry.get("url_length", 23))
     return {
         "account": entry["name"],
         "handle": entry["handle"],
-        "limit": entry.get("limit") or 500,
+        "limit": limits.max_characters,
         "parts": [
-            {"n": p["n"], "text": p["text"], "length": weighted_length(p["text"])}
+            {"n": p["n"], "text": p["text"], "length": part_length(p["text"], limits, refl["cw"])}
             for p in entry.get("parts", [])
         ],
     }
 
 
-def _when(refl: dict[str, Any]) -> str:
-    return refl["created"][:16].replace("T", " ")
-
-
 def journal(
     json: bool = typer.Option(False, "--json", help="Print the reflections as JSON."),
-    export: str | None = typer.Option(None, "--export", help="md (a learning log by week), atom or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the export to FILE."),
+    export: str | None = typer.Option(None, "--export", metavar="FORMAT", help="md (a learning log by week), atom or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the export to FILE."),
 ) -> None:
     """List your reflections, or export the journal.
 
+    \b
     Example: pln journal --export md -o learning-log.md
     """
     from companion.errors import UsageError
-    from companion.reflections.compose import urls
     from companion.reflections.export import FORMATS
-    from companion.storage_io import atomic_write_bytes
 
     c = _companion()
     if export is not None:
@@ -200,9 +230,9 @@ def journal(
             raise UsageError(f"bad --export {export!r}: use md, atom or json")
         data = c.export_journal(fmt)
         if output is not None:
-            atomic_write_bytes(output, data.encode("utf-8"), mode=0o644)
-            from companion.cli.render import note
+            from companion.cli.render import note, write_output
 
+            write_output(output, data)  # the same checks and messages as every -o
             note(f"wrote {output}")
         else:
             sys.stdout.write(data)
@@ -216,33 +246,18 @@ def journal(
     if not rows:
         out.print("no reflections yet — write one with `pln post \"what I learned\"`")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for col in ("id", "date", "state", "accounts", "text / links / sources"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
-        cell.truncate(70, overflow="ellipsis")
-        for u in urls(r):
-            cell.append("\n" + clean(u), style="cyan")
-        for ct in r.get("cites", []):
-            cell.append("\n↳ " + clean(ct.get("title") or ct["url"], oneline=True)[:60], style="dim")
-            cell.append(f" ({ct['item']})", style="dim")
-        if r.get("replies"):
-            n = len(r["replies"])
-            cell.append(f"\n↩ {n} repl{'y' if n == 1 else 'ies'}: " + " ".join(r["replies"]),
-                        style="dim")
-        table.add_row(r["id"], _when(r), r.get("state", ""),
-                      ", ".join(e["name"] for e in r.get("accounts", [])), cell)
-    out.print(table)
+    from companion.cli.reflections_view import journal_text
+
+    out.print(journal_text(rows), soft_wrap=True)
 
 
 def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON.")) -> None:
     """List reflections that are not fully posted (pending or failed).
 
-    Example: pln drafts, then pln post --retry ID
+    \b
+    Example: pln drafts
+             pln post --retry ID
     """
-    from companion.reflections.compose import progress
-
     c = _companion()
     rows = c.list_reflections(drafts=True)
     if json:
@@ -251,22 +266,13 @@ def drafts(json: bool = typer.Option(False, "--json", help="Print them as JSON."
     if not rows:
         out.print("no drafts: every reflection is posted")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for col in ("id", "date", "state", "sent", "text / problem"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        sent, known = progress(r)
-        cell = safe_text(r.get("body") or r.get("text"), oneline=True)
-        cell.truncate(60, overflow="ellipsis")
-        for e in r.get("accounts", []):
-            if e.get("error"):
-                cell.append(f"\n{e['name']}: " + clean(e["error"], oneline=True), style="yellow")
-        table.add_row(r["id"], _when(r), r.get("state", ""), f"{sent}/{known or '?'}", cell)
-    out.print(table)
+    from companion.cli.reflections_view import drafts_text
+
+    out.print(drafts_text(rows), soft_wrap=True)
     out.print(Text("finish one with: pln post --retry ID", style="dim"))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("post")(post)
-    app.command("journal")(journal)
-    app.command("drafts")(drafts)
+    app.command("post", cls=PlnCommand)(post)
+    app.command("journal", cls=PlnCommand)(journal)
+    app.command("drafts", cls=PlnCommand)(drafts)

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.text import Text
 
-from companion.cli.render import age, clean, err, note, out, print_json, safe_text
+from companion.cli.command import PlnCommand
+from companion.cli.render import (
+    age,
+    clean,
+    err,
+    note,
+    out,
+    plural,
+    print_json,
+    safe_text,
+    warn,
+    write_output,
+)
+from companion.urls import redact, without_password
 
 source_app = typer.Typer(
     help="Add, list, remove, import and export the sources you follow.", no_args_is_help=True
@@ -21,30 +35,50 @@ def _companion():  # type: ignore[no-untyped-def]
     return Companion()
 
 
-@source_app.command("add")
+@source_app.command("add", cls=PlnCommand)
 def add(
     spec: str = typer.Argument(
-        ..., help="https://… feed or page, @user@host, #tag, #tag@host, home, mentions, "
+        ..., metavar="SPEC", help="https://… feed or page, @user@host, #tag, #tag@host, home, mentions, "
         "bookmarks, followed-tags or list:NAME"
     ),
-    name: str | None = typer.Option(None, "--name", help="A name to show instead of the spec."),
-    topic: list[str] = typer.Option([], "--topic", "-t", help="A topic (repeatable)."),
-    account: str | None = typer.Option(None, "--account", help="Logged-in account to use."),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="A name to show instead of the spec."),
+    topic: list[str] = typer.Option([], "--topic", "-t", metavar="TOPIC", help="A topic (repeatable)."),
+    account: str | None = typer.Option(None, "--account", metavar="NAME", help="Logged-in account to use."),
 ) -> None:
     """Follow a source.
 
+    \b
     Example: pln source add '#edtech@mastodon.social' --topic edtech
     """
+    import sys
+    from contextlib import nullcontext
+
     c = _companion()
-    s = c.add_source(spec, name=name, topics=topic, account=account)  # (locks to save only)
+    # a slow server can take `timeout` seconds to answer: say what pln is waiting for
+    what = f"checking {clean(redact(spec), oneline=True)} …"
+    checking: Any = nullcontext()
+    if sys.stderr.isatty():
+        if err.is_dumb_terminal:  # no spinner on a dumb terminal: a plain line
+            note(what)
+        else:
+            checking = err.status(Text(what))
+    with checking:  # (add_source takes the write lock only to save: a sync may be writing)
+        s = c.add_source(spec, name=name, topics=topic, account=account)
     for n in s.extra.get("notes", []):
-        note(clean(n))
+        if n.startswith("could not check"):
+            warn(clean(redact(n)))
+        else:
+            note(clean(redact(n)))
     out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
 
 
-@source_app.command("list")
+@source_app.command("list", cls=PlnCommand)
 def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List sources with their health (last success, last error, failures, items)."""
+    """List sources with their health (last success, last error, failures, items).
+
+    \b
+    Example: pln source list --json
+    """
     c = _companion()
     rows = rows_in = c.list_sources()
     if json:
@@ -57,7 +91,7 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
                     "name": s.name,
                     "topics": list(s.topics),
                     "account": s.account,
-                    "health": h,
+                    "health": _redacted(h),
                 }
                 for s, h in rows
             ]
@@ -73,9 +107,13 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
     for s, h in rows_in:
         if h.get("retired"):
             status = Text("retired (410 Gone)", style="red")
+        elif h.get("retry_until"):  # skipped (429, Retry-After): not ok until it syncs again
+            status = Text("skipped: ", style="yellow") + safe_text(
+                h.get("last_error") or f"the server asked to wait until {h['retry_until']}",
+                oneline=True)
         elif h.get("failures"):
-            status = Text(f"{h['failures']} failure(s): ", style="red") + safe_text(
-                h.get("last_error", ""), oneline=True
+            status = Text(f"{plural(h['failures'], 'failure')}: ", style="red") + safe_text(
+                redact(h.get("last_error", "")), oneline=True
             )
         elif h.get("last_success"):
             status = Text("ok", style="green")
@@ -90,14 +128,22 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
             Text(age(h["last_success"], now) if h.get("last_success") else "-"),
             status,
         ])
-    out.print(grid(rows, flex=6, header=["id", "kind", "source", "topics", "items", "last ok", "status"],
-                   right=frozenset({4}), max_widths={2: 40, 3: 20}), soft_wrap=True)
+    out.print(grid(rows, flex=2, header=["id", "kind", "source", "topics", "items", "last ok", "status"],
+                   right=frozenset({4}), max_widths={2: 60, 3: 30}, mins={3: 8, 6: 12},
+                   drop=(3, 1, 5), fixed=frozenset({0, 4})), soft_wrap=True)
 
 
-@source_app.command("rm")
-def rm(source: str = typer.Argument(..., help="Source id (a unique prefix of 4+ characters).")) -> None:
+def _redacted(health: dict[str, object]) -> dict[str, object]:
+    """A source's health for --json, with no password from a feed URL in its last error."""
+    err_text = health.get("last_error")
+    return {**health, "last_error": redact(err_text)} if isinstance(err_text, str) else health
+
+
+@source_app.command("rm", cls=PlnCommand)
+def rm(source: str = typer.Argument(..., metavar="ID", help="Source id (a unique prefix of 4+ characters).")) -> None:
     """Stop following a source (its items stay in the inbox).
 
+    \b
     Example: pln source rm 3kq9
     """
     c = _companion()
@@ -106,36 +152,50 @@ def rm(source: str = typer.Argument(..., help="Source id (a unique prefix of 4+ 
     out.print(Text("removed ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
 
 
-@source_app.command("import")
-def import_(file: Path = typer.Argument(..., help="An OPML file (newsboat, Feedly, …).")) -> None:
+@source_app.command("import", cls=PlnCommand)
+def import_(file: Path = typer.Argument(..., metavar="FILE", help="An OPML file (newsboat, Feedly, …).")) -> None:
     """Follow every feed of an OPML file; folders become topics.
 
+    \b
     Example: pln source import subscriptions.opml
     """
     c = _companion()
-    with c.writing("pln source import"):
-        added, skipped = c.import_opml(file)
+    try:
+        with c.writing("pln source import"):
+            added, skipped = c.import_opml(file)
+    except KeyboardInterrupt:
+        # config.toml is written once, at the end: stopped before that, nothing changed
+        from companion.errors import Interrupted
+
+        raise Interrupted("interrupted: nothing was imported; config.toml is unchanged") from None
+    followed = [spec for spec, why in skipped if why == "already followed"]
     for spec, why in skipped:
-        note(f"skipped {clean(spec)}: {clean(why)}")
-    out.print(f"imported {len(added)} source(s)" + (f", skipped {len(skipped)}" if skipped else ""))
+        if why != "already followed":
+            note(f"skipped {clean(redact(spec))}: {clean(why)}")
+    if followed:  # a re-import: one line, not one per source (issue 13)
+        note(f"skipped {plural(len(followed), 'source')} you already follow")
+    out.print(f"imported {plural(len(added), 'source')}" + (f", skipped {len(skipped)}" if skipped else ""))
 
 
-@source_app.command("export")
+@source_app.command("export", cls=PlnCommand)
 def export(
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write to FILE, not stdout."),
+    output: Path | None = typer.Option(None, "-o", "--output", metavar="FILE", help="Write to FILE, not stdout."),
 ) -> None:
     """Export sources as OPML (fediverse accounts and tags as their public RSS feeds).
 
+    \b
     Example: pln source export -o pln.opml
     """
     c = _companion()
     text, skipped = c.export_opml()
     for s in skipped:
         note(f"not exported: {s.spec} ({s.id}) needs a login and has no public feed")
+    if any(s.kind == "feed" and without_password(s.target) != s.target for s in c.config.sources):
+        note("feed URLs are exported without their passwords")
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         err.print(f"wrote {output}")
 
 
@@ -146,6 +206,7 @@ def init(
 ) -> None:
     """Create config.toml (the starter network for educators, or a commented empty one).
 
+    \b
     Example: pln init --empty
     """
     c = _companion()
@@ -153,7 +214,7 @@ def init(
         n = c.ensure_config(starter=starter)
     if n is None:
         raise _exists(c.home.config_file)
-    out.print(f"created {c.home.config_file} with {n} source(s)")
+    out.print(f"created {c.home.config_file} with {plural(n, 'source')}")
 
 
 def _exists(path: Path) -> Exception:
@@ -164,4 +225,4 @@ def _exists(path: Path) -> Exception:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(source_app, name="source")
-    app.command("init")(init)
+    app.command("init", cls=PlnCommand)(init)

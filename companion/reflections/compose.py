@@ -106,9 +106,13 @@ def check_visibility(value: str) -> str:
     return v
 
 
-def idempotency_key(reflection_id: str, account: str, n: int) -> str:
-    """The same key for the same part to the same account, every time it is (re)sent."""
-    h = hashlib.sha256(f"{reflection_id}\0{account}\0{n}".encode()).hexdigest()[:24]
+def idempotency_key(reflection_id: str, account: str, n: int, generation: int = 0) -> str:
+    """The same key for the same part to the same account, every time it is (re)sent.
+
+    ``generation`` counts re-splits (issue 11.7): a part cut anew is a new status, so it gets
+    a key of its own."""
+    seed = f"{reflection_id}\0{account}\0{n}" + (f"\0{generation}" if generation else "")
+    h = hashlib.sha256(seed.encode()).hexdigest()[:24]
     return f"pln-{reflection_id}-{n}-{h}"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from companion.credentials import Account
@@ -22,6 +23,8 @@ class SendError(PostError):
 
     ``retryable`` is False for a rejected post; ``ambiguous`` is True when the instance may
     have made the status anyway (a timeout, a dropped connection, a 5xx from a proxy).
+    ``too_long`` is True when the instance refused a status for its length (``max_characters``:
+    the limit its message names, if it names one).
     """
 
     def __init__(
@@ -30,11 +33,15 @@ class SendError(PostError):
         *,
         retryable: bool = True,
         ambiguous: bool = False,
+        too_long: bool = False,
+        max_characters: int | None = None,
         subject: str | None = None,
     ):
         super().__init__(message, subject=subject)
         self.retryable = retryable
         self.ambiguous = ambiguous
+        self.too_long = too_long
+        self.max_characters = max_characters
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,27 @@ class Publisher(Protocol):
         idempotency_key: str,
     ) -> Posted: ...
 
-    def find_posted(self, text: str, *, in_reply_to_id: str | None) -> Posted | None: ...
+    def find_posted(
+        self, text: str, *, in_reply_to_id: str | None, cw: str = "", since: datetime | None = None
+    ) -> Posted | None: ...
 
 
-def _describe(e: Exception, account: Account) -> SendError:
-    """A Mastodon.py exception as one line that says what to do."""
+# How servers word "too long" (Mastodon: "Text character limit of 500 exceeded"; Pleroma and
+# Akkoma: "The status is over the character limit"; GoToSocial: "status too long, … maximum
+# allowed is 500"; mastodon_mock: "Text is too long (maximum is 500 characters)").
+_TOO_LONG = re.compile(r"too long|character limit|over the (?:character )?limit|exceed",
+                       re.IGNORECASE)
+_MAX_IN_MESSAGE = re.compile(
+    r"(?:limit of|maximum(?: allowed)? is|maximum:?|max(?:imum)? of)\s*(\d+)", re.IGNORECASE
+)
+
+
+def _describe(e: Exception, account: Account, *, posting: bool = False) -> SendError:
+    """A Mastodon.py exception as one line that says what to do.
+
+    ``posting``: the request would have made a status, so a lost response leaves its fate
+    unknown; any other request (limits, lookups) changed nothing on the server.
+    """
     from mastodon.errors import (
         MastodonAPIError,
         MastodonNetworkError,
@@ -84,6 +107,8 @@ def _describe(e: Exception, account: Account) -> SendError:
         return SendError(f"{where} is rate-limiting this account (429): try again later")
     if isinstance(e, MastodonNetworkError):
         reason = "timed out" if "timed out" in str(e).lower() or "timeout" in type(e).__name__.lower() else "unreachable"
+        if not posting:
+            return SendError(f"{where} {reason}")
         return SendError(f"{where} {reason}: the post may or may not have arrived",
                          ambiguous=True)
     if isinstance(e, MastodonAPIError):
@@ -95,13 +120,19 @@ def _describe(e: Exception, account: Account) -> SendError:
                 retryable=False,
             )
         if isinstance(e, MastodonServerError) or (status or 0) >= 500:
-            return SendError(f"{where} failed ({status}): {message}", ambiguous=True)
+            return SendError(f"{where} failed ({status}): {message}", ambiguous=posting)
         if status == 429:
             return SendError(f"{where} is rate-limiting this account (429): try again later")
         if isinstance(e, MastodonNotFoundError):
             return SendError(f"{where}: not found (404): {message}", retryable=False)
+        if posting and status == 422 and _TOO_LONG.search(message):
+            m = _MAX_IN_MESSAGE.search(message)
+            return SendError(f"{where} refused the post as too long ({status}): {message}",
+                             retryable=False, too_long=True,
+                             max_characters=int(m.group(1)) if m else None)
         return SendError(f"{where} refused the post ({status}): {message}", retryable=False)
-    return SendError(f"{where}: {type(e).__name__}: {e}")
+    # anything else (a malformed answer, a redirect loop): whether a status was made is unknown
+    return SendError(f"{where}: {type(e).__name__}: {e}", ambiguous=posting)
 
 
 def _api_error_parts(e: Exception) -> tuple[int | None, str]:
@@ -124,6 +155,10 @@ def _limits(info: Any) -> Limits | None:
         url_length=int(url_len) if url_len else DEFAULT_URL_LENGTH,
     )
 
+
+# A status made before pln's first attempt at a part cannot be that part; the margin allows
+# for a server clock that is behind ours.
+CLOCK_SKEW = timedelta(minutes=10)
 
 _STATUS_ID_IN_URI = re.compile(r"/(?:statuses/|@[^/]+/)(\w+)/?$")
 
@@ -180,7 +215,10 @@ class MastodonPublisher:
         from mastodon.errors import MastodonAPIError, MastodonError
 
         try:
-            found = self.api.search_v2(uri, resolve=True, result_type="statuses")
+            # exclude_unreviewed=False: with True, Mastodon.py first asks the instance for its
+            # version (two more GETs of /api/v*/instance, issue 11.9); it only filters hashtags
+            found = self.api.search_v2(uri, resolve=True, result_type="statuses",
+                                       exclude_unreviewed=False)
             for s in found.get("statuses") or []:
                 if s.get("uri") == uri or s.get("url") == uri:
                     return str(s["id"])
@@ -221,25 +259,35 @@ class MastodonPublisher:
                 idempotency_key=idempotency_key,
             )
         except MastodonError as e:
-            raise _describe(e, self.account) from e
+            raise _describe(e, self.account, posting=True) from e
         return Posted(id=str(s["id"]), url=str(s.get("url") or s.get("uri") or ""),
                       uri=str(s.get("uri") or ""))
 
-    def find_posted(self, text: str, *, in_reply_to_id: str | None) -> Posted | None:
-        """A recent status of this account with exactly ``text``, replying to the same status.
+    def find_posted(
+        self, text: str, *, in_reply_to_id: str | None, cw: str = "", since: datetime | None = None
+    ) -> Posted | None:
+        """The newest status of this account with exactly ``text`` and ``cw``, replying to
+        ``in_reply_to_id``, made no earlier than ``since`` (less a margin for clock skew).
 
-        Instances forget idempotency keys after a while (Mastodon: one hour), so a part
-        whose response was lost long ago is looked for among the account's own recent
-        statuses before it is sent again.
+        After a failure whose outcome is unknown (a lost response, a kill), the part may be on
+        the server even though pln never heard back, and not every server honours
+        ``Idempotency-Key`` (Mastodon forgets it after an hour): so pln looks here before it
+        sends the part again (issue 11.6, 12.2).
         """
         from mastodon.errors import MastodonError
 
         try:
-            me = self.api.account_verify_credentials()
-            recent = self.api.account_statuses(me["id"], limit=20, exclude_reblogs=True)
-            for st in recent:
+            me = self.account.user_id or str(self.api.account_verify_credentials()["id"])
+            recent = self.api.account_statuses(me, limit=40, exclude_reblogs=True)
+            for st in recent:  # newest first
                 if str(st.get("in_reply_to_id") or "") != str(in_reply_to_id or ""):
                     continue
+                if (st.get("spoiler_text") or "").strip() != cw.strip():
+                    continue
+                made = st.get("created_at")
+                if (since is not None and isinstance(made, datetime) and made.tzinfo is not None
+                        and made < since - CLOCK_SKEW):
+                    continue  # older than the first attempt: not this part
                 if self.api.status_source(st["id"]).get("text") == text:
                     return Posted(id=str(st["id"]), url=str(st.get("url") or st.get("uri") or ""),
                                   uri=str(st.get("uri") or ""))

@@ -1,27 +1,16 @@
-"""Posting reflections: journal first, one idempotent request per part, resumable.
+"""Posting reflections: the journal-and-publish verbs (sending itself: ``sending.py``).
 
-The order is what makes "nothing lost, nothing doubled" hold (issue 6):
-
-1. the reflection is written to the journal (``journal.put`` writes the file) before any
-   request is made;
-2. for each account, the thread is split with that instance's limit and the parts, with
-   their idempotency keys, are written to the journal before the first part is sent, and a
-   thread is never re-split afterwards, so a retry sends the very same parts and keys;
-3. each part is sent with its ``Idempotency-Key``, replying to the previous part, and its
-   status id and URL are written to the journal as soon as the instance accepts it;
-4. the first failure stops that account's thread (later parts stay ``pending``); other
-   accounts go on: cross-posting is independent per account.
-
-A retry (``pln post --retry ID``) resumes at the first part not ``sent``. A part whose
-response was lost (timeout) is re-sent with the same key, so the instance returns the
-status it already made instead of a second one.
+A reflection is written to the journal before any request is made; ``sending.send`` then
+posts its parts, recording each step in the journal as it goes. Text typed in $EDITOR or on
+stdin that cannot be posted is kept as a draft (issue 13.5).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from companion.credentials import Account
@@ -32,19 +21,17 @@ from companion.reflections.compose import (
     check_visibility,
     cite,
     compose_text,
-    idempotency_key,
     normalize_tags,
-    progress,
 )
-from companion.reflections.mastodon import MastodonPublisher, Posted, Publisher, SendError
-from companion.reflections.thread import Limits, split_thread, weighted_length
+from companion.reflections.mastodon import MastodonPublisher, Publisher
+from companion.reflections.replies import PartIndex, replies_by_reflection
+from companion.reflections.sending import Sending, failure_message, send
+from companion.reflections.thread import Limits, part_length, split_thread
 
 if TYPE_CHECKING:
     from companion.service import Companion
 
 REFLECTION_ID_LEN = 8
-# Mastodon keeps an Idempotency-Key for one hour; past that a retry looks before it sends.
-IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 PublisherFactory = Callable[[Account], Publisher]
 
 
@@ -80,25 +67,22 @@ class Reflections:
 
     # ----- composing -------------------------------------------------------------------------
 
-    def prepare(
+    def check(
         self,
-        body: str,
         *,
         on: list[str] | None = None,
         tags: list[str] | None = None,
         visibility: str = "public",
-        cw: str = "",
         accounts: list[str] | None = None,
         reply_to: str | None = None,
     ) -> dict[str, Any]:
-        """A new reflection, validated but neither saved nor sent (UsageError on bad input)."""
+        """Everything about a reflection that does not depend on its text, checked (UsageError,
+        AuthError): run before $EDITOR opens, so what is typed there is never refused after
+        (issue 13.5). Returns the checked parts for ``prepare``."""
         vis = check_visibility(visibility)
-        if not body.strip() and not on:
-            raise UsageError("nothing to post: the reflection is empty (nothing was saved)")
+        normalize_tags(tags or [])
         names = {s.id: s.name for s in self.c.config.sources if s.name}
         cites = [cite(self.c.store.require(p), names) for p in dict.fromkeys(on or [])]
-        tag_list = normalize_tags(tags or [], body)
-        text = compose_text(body, cites, tag_list)
         reply = None
         if reply_to:
             rec = self.c.store.require(reply_to)
@@ -113,7 +97,27 @@ class Reflections:
                 "url": rec.get("url", ""),
                 "author": (rec.get("author") or {}).get("handle", ""),
             }
-        accts = self.accounts(accounts or [])
+        return {"visibility": vis, "cites": cites, "reply_to": reply,
+                "accounts": self.accounts(accounts or [])}
+
+    def prepare(
+        self,
+        body: str,
+        *,
+        on: list[str] | None = None,
+        tags: list[str] | None = None,
+        visibility: str = "public",
+        cw: str = "",
+        accounts: list[str] | None = None,
+        reply_to: str | None = None,
+    ) -> dict[str, Any]:
+        """A new reflection, validated but neither saved nor sent (UsageError on bad input)."""
+        checked = self.check(on=on, tags=tags, visibility=visibility, accounts=accounts,
+                             reply_to=reply_to)
+        if not body.strip() and not on:
+            raise UsageError("nothing to post: the reflection is empty (nothing was saved)")
+        tag_list = normalize_tags(tags or [], body)
+        text = compose_text(body, checked["cites"], tag_list)
         now = self.c.clock()
         rid = self._new_id(now, text)
         return {
@@ -122,11 +126,11 @@ class Reflections:
             "updated": iso(now),
             "body": body.strip(),
             "text": text,
-            "visibility": vis,
+            "visibility": checked["visibility"],
             "cw": cw.strip(),
             "tags": tag_list,
-            "cites": cites,
-            "reply_to": reply,
+            "cites": checked["cites"],
+            "reply_to": checked["reply_to"],
             "state": "pending",
             "accounts": [
                 {
@@ -139,7 +143,7 @@ class Reflections:
                     "in_reply_to_id": None,
                     "parts": [],
                 }
-                for a in accts
+                for a in checked["accounts"]
             ],
         }
 
@@ -159,14 +163,14 @@ class Reflections:
         for entry in refl["accounts"]:
             account = self.c.credentials.account(entry["name"])
             limits = self.publisher(account).limits()
-            parts = split_thread(refl["text"], limits)
+            parts = split_thread(refl["text"], limits, cw=refl["cw"])
             out.append(
                 {
                     "account": entry["name"],
                     "handle": entry["handle"],
                     "limit": limits.max_characters,
                     "parts": [
-                        {"n": n, "text": t, "length": weighted_length(t, limits.url_length)}
+                        {"n": n, "text": t, "length": part_length(t, limits, refl["cw"])}
                         for n, t in enumerate(parts, 1)
                     ],
                 }
@@ -186,13 +190,16 @@ class Reflections:
             self.c.journal.close()
 
     def retry(self, prefix: str) -> dict[str, Any]:
-        """Resume a pending or failed reflection where it stopped."""
+        """Resume a pending or failed reflection where it stopped (or post a kept draft)."""
         self.c.home.ensure()
         self.c.journal.lock("pln post --retry")
         try:
             refl = self.require(prefix)
             if refl["state"] == "sent":
                 raise UsageError(f"reflection {refl['id']} is already posted: nothing to retry")
+            if refl["state"] == "draft":
+                refl = self._from_draft(refl)
+                self._save(refl)
             return self._send(refl)
         finally:
             self.c.journal.close()
@@ -202,102 +209,60 @@ class Reflections:
         self.c.journal.put(refl)
 
     def _send(self, refl: dict[str, Any]) -> dict[str, Any]:
-        for entry in refl["accounts"]:
-            if entry["state"] != "sent":
-                self._send_account(refl, entry)
-        states = {e["state"] for e in refl["accounts"]}
-        refl["state"] = "sent" if states == {"sent"} else "failed" if "failed" in states else "pending"
-        self._save(refl)
-        return refl
+        return send(refl, Sending(save=self._save, clock=self.c.clock,
+                                  account=self.c.credentials.account, publisher=self.publisher))
 
-    def _fail(self, refl: dict[str, Any], entry: dict[str, Any], message: str) -> None:
-        entry["state"] = "failed"
-        entry["error"] = message
-        self._save(refl)
+    # ----- drafts (issue 13.5: what was typed is never lost) ----------------------------------
 
-    def _send_account(self, refl: dict[str, Any], entry: dict[str, Any]) -> None:
+    def keep_draft(self, body: str, options: dict[str, Any], problem: str, *,
+                   journal: bool = True) -> str:
+        """Keep typed text that could not be posted; says where: a draft in the journal, or,
+        when the journal cannot be written (busy, broken; ``journal=False``: known to be), a
+        file in the pln home."""
+        now = self.c.clock()
         try:
-            account = self.c.credentials.account(entry["name"])
-        except PlnError as e:  # logged out since: the other accounts go on
-            self._fail(refl, entry, e.message)
-            return
-        publisher = self.publisher(account)
-        try:
-            if not entry["parts"]:
-                limits = publisher.limits()
-                entry["limit"] = limits.max_characters
-                texts = split_thread(refl["text"], limits)
-                entry["parts"] = [
-                    {
-                        "n": n,
-                        "text": t,
-                        "state": "pending",
-                        "status_id": None,
-                        "url": None,
-                        "uri": None,
-                        "idempotency_key": idempotency_key(refl["id"], account.name, n),
-                        "error": None,
-                        "sent": None,
-                    }
-                    for n, t in enumerate(texts, 1)
-                ]
-                self._save(refl)  # the parts and their keys, before the first is sent
-            if refl.get("reply_to") and not entry.get("in_reply_to_id"):
-                uri = refl["reply_to"]["uri"]
-                found = publisher.find_status(uri)
-                if found is None:
-                    raise SendError(
-                        f"cannot find the status to reply to ({uri}) on {account.instance}",
-                        retryable=False,
-                    )
-                entry["in_reply_to_id"] = found
-                self._save(refl)
-        except (SendError, UsageError) as e:
-            self._fail(refl, entry, e.message)
-            return
-        previous = entry.get("in_reply_to_id")
-        total = len(entry["parts"])
-        for part in entry["parts"]:
-            if part["state"] == "sent":
-                previous = part["status_id"]
-                continue
+            if not journal:
+                raise OSError("the journal cannot be written")
+            self.c.home.ensure()
+            self.c.journal.lock("pln post (keeping a draft)")
             try:
-                posted = self._already_posted(publisher, part, previous)
-                if posted is not None:
-                    part["note"] = "found on the instance after a lost response"
-                else:
-                    part["attempted"] = iso(self.c.clock())
-                    posted = publisher.post(
-                        part["text"],
-                        in_reply_to_id=previous,
-                        visibility=refl["visibility"],
-                        cw=refl["cw"],
-                        idempotency_key=part["idempotency_key"],
-                    )
-            except SendError as e:
-                part["state"] = "failed"
-                part["error"] = e.message
-                # once an attempt may have arrived, it stays "may have" until the part is sent
-                part["ambiguous"] = e.ambiguous or bool(part.get("ambiguous"))
-                self._fail(refl, entry, f"part {part['n']}/{total}: {e.message}")
-                return
-            part.update(state="sent", status_id=posted.id, url=posted.url, uri=posted.uri,
-                        error=None, ambiguous=False, sent=iso(self.c.clock()))
-            self._save(refl)  # each success is recorded as it happens
-            previous = posted.id
-        entry["state"] = "sent"
-        entry["error"] = None
+                rid = self._new_id(now, body)
+                self.c.journal.put({
+                    "id": rid, "created": iso(now), "updated": iso(now), "body": body.strip(),
+                    "text": body.strip(), "cw": str(options.get("cw") or ""), "state": "draft",
+                    "draft": options, "error": problem, "cites": [], "tags": [],
+                    "reply_to": None, "accounts": [],
+                })
+            finally:
+                self.c.journal.close()
+            return f"your text is kept as draft {rid}: finish it with `pln post --retry {rid}`"
+        except (PlnError, OSError):
+            path = self._draft_file(now, body)
+            return f"your text is kept in {path}: post it with `pln post - < {path}`"
 
-    def _already_posted(
-        self, publisher: Publisher, part: dict[str, Any], previous: str | None
-    ) -> Posted | None:
-        """After a lost response older than the instance remembers idempotency keys, look
-        for the status among the account's own before sending the part again."""
-        if not part.get("ambiguous") or not part.get("attempted"):
-            return None
-        if self.c.clock() - parse_iso(part["attempted"]) < IDEMPOTENCY_WINDOW:
-            return None  # the key still works: the instance returns the status it made
-        return publisher.find_posted(part["text"], in_reply_to_id=previous)
+    def _draft_file(self, now: datetime, body: str) -> Path:
+        root = self.c.home.data_dir
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = root / f"draft-{now:%Y%m%d-%H%M%S}.md"
+        n = 1
+        while path.exists():
+            n += 1
+            path = root / f"draft-{now:%Y%m%d-%H%M%S}-{n}.md"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(body.strip() + "\n")
+        return path
+
+    def _from_draft(self, draft: dict[str, Any]) -> dict[str, Any]:
+        """The reflection a kept draft becomes, checked now (it keeps its id and date)."""
+        opts = draft.get("draft") or {}
+        refl = self.prepare(
+            draft.get("body", ""), on=opts.get("on"), tags=opts.get("tags"),
+            visibility=opts.get("visibility") or "public", cw=opts.get("cw") or "",
+            accounts=opts.get("accounts"), reply_to=opts.get("reply_to"),
+        )
+        refl.update(id=draft["id"], created=draft["created"])
+        return refl
 
     # ----- reading -----------------------------------------------------------------------------
 
@@ -317,37 +282,24 @@ class Reflections:
         return rows
 
     def _add_replies(self, rows: list[dict[str, Any]]) -> None:
-        """``replies``: ids of inbox statuses replying to a part (known once synced)."""
-        mine: dict[str, dict[str, Any]] = {}
+        """``replies``: ids of inbox statuses from others replying to a part (known once
+        synced; see replies.py)."""
+        index = PartIndex(rows)
         for r in rows:
             r["replies"] = []
-            for e in r.get("accounts", []):
-                for p in e.get("parts", []):
-                    for key in (p.get("uri"), p.get("url")):
-                        if key:
-                            mine[key] = r
-        if not mine or not self.c.home.inbox_dir.exists():
+        if not index or not self.c.home.inbox_dir.exists():
             return
         oldest = min(parse_iso(r["created"]) for r in rows)
-        for item in self.c.store.iter_items(
-            since=oldest, where=lambda i: i.get("reply_to") in mine
-        ):
-            mine[item["reply_to"]]["replies"].append(item["id"])
+        items = list(self.c.store.iter_items(since=oldest, where=index.may_reply))
+        if not items:
+            return
+        found = replies_by_reflection(rows, items, self.c.source_hosts(), self.c.me())
+        for r in rows:
+            r["replies"] = found[r["id"]]
 
     def drafts(self) -> list[dict[str, Any]]:
-        """Reflections not fully posted (pending or failed), newest first."""
+        """Reflections not fully posted (drafts, pending or failed), newest first."""
         return [r for r in self.all() if r.get("state") != "sent"]
-
-
-def failure_message(refl: dict[str, Any]) -> str:
-    """One line saying which parts are out and how to finish (for a failed post)."""
-    sent, known = progress(refl)
-    problems = [f"{e['name']}: {e['error']}" for e in refl["accounts"] if e["state"] != "sent"]
-    return (
-        f"reflection {refl['id']} is not fully posted ({sent} of {known} parts sent; "
-        f"{'; '.join(problems)}) — it is saved in the journal: "
-        f"run `pln post --retry {refl['id']}` to finish it"
-    )
 
 
 __all__ = ["Limits", "Reflections", "failure_message"]

@@ -5,6 +5,10 @@ Mastodon counts a status as characters, except that every URL counts as
 sentence, then word boundaries; a cut is only ever made at whitespace, so a URL, a mention or
 a hashtag (which contain none) is never split. Each part of a thread of N > 1 parts ends with
 `` n/N``, and that suffix counts towards the limit too.
+
+Mastodon counts the content warning against the same limit as the text (its
+StatusLengthValidator measures ``spoiler_text + text``), and every part carries the CW, so
+the CW's length is taken off every part's budget (issue 11.7).
 """
 
 from __future__ import annotations
@@ -32,12 +36,16 @@ class Limits:
     """An instance's status limits (from /api/v2/instance ``configuration.statuses``)."""
 
     max_characters: int = DEFAULT_MAX_CHARACTERS
-    url_length: int = DEFAULT_URL_LENGTH
+    # None: the server counts a URL as written (some non-Mastodon servers do; pln falls back
+    # to this after a server rejected a part for its length)
+    url_length: int | None = DEFAULT_URL_LENGTH
 
 
-def weighted_length(text: str, url_length: int = DEFAULT_URL_LENGTH) -> int:
-    """The length Mastodon counts: every URL is ``url_length`` characters."""
+def weighted_length(text: str, url_length: int | None = DEFAULT_URL_LENGTH) -> int:
+    """The length Mastodon counts: every URL is ``url_length`` characters (None: as written)."""
     n = len(text)
+    if url_length is None:
+        return n
     for m in _URL.finditer(text):
         n += url_length - len(m.group(0))
     return n
@@ -128,27 +136,65 @@ def _join(tokens: list[_Token]) -> str:
     return "".join(t.word + t.sep for t in tokens[:-1]) + tokens[-1].word
 
 
-def split_thread(text: str, limits: Limits = Limits()) -> list[str]:
-    """The statuses to post for ``text``: one if it fits, else a numbered thread."""
+def cw_length(cw: str) -> int:
+    """What a content warning takes from each part's limit (Mastodon counts it as written)."""
+    return len(cw.strip())
+
+
+def part_length(text: str, limits: Limits, cw: str = "") -> int:
+    """What the server counts for one status: its text plus its content warning."""
+    return weighted_length(text, limits.url_length) + cw_length(cw)
+
+
+def split_thread(text: str, limits: Limits = Limits(), *, cw: str = "", first: int = 1) -> list[str]:
+    """The statuses to post for ``text``: one if it fits, else a numbered thread.
+
+    ``cw`` is the content warning every part carries: it counts against each part's limit.
+    ``first`` > 1 splits the rest of a thread whose first ``first - 1`` parts are already
+    posted: the parts are numbered from ``first``, of ``first - 1`` + their number.
+    """
     body = text.strip()
     if not body:
         raise UsageError("nothing to post: the reflection is empty")
-    if weighted_length(body, limits.url_length) <= limits.max_characters:
+    room = limits.max_characters - cw_length(cw)
+    if first == 1 and weighted_length(body, limits.url_length) <= room:
         return [body]
     # The suffix length depends on how many parts there are; grow the reserve until the
     # number of parts has no more digits than we reserved for.
-    digits = 1
+    digits = max(1, len(str(first)))
     while True:
-        budget = limits.max_characters - len(suffix(10**digits - 1, 10**digits - 1))
+        budget = room - len(suffix(10**digits - 1, 10**digits - 1))
         if budget < 40:
+            if cw_length(cw) and limits.max_characters - len(suffix(9, 9)) >= 40:
+                raise UsageError(
+                    f"the content warning ({cw_length(cw)} characters) leaves too little of "
+                    f"the instance's limit of {limits.max_characters}: shorten it"
+                )
             raise UsageError(f"the instance's limit of {limits.max_characters} is too small")
         parts = _pack(_tokens(body, limits, budget), budget)
-        if len(parts) < 10**digits:
-            total = len(parts)
-            return [p + suffix(n, total) for n, p in enumerate(parts, 1)]
+        total = first - 1 + len(parts)
+        if total < 10**digits:
+            return [p + suffix(n, total) for n, p in enumerate(parts, first)]
         digits += 1
 
 
 def strip_suffix(part: str) -> str:
     """A part without its `` n/N`` numbering (for tests and display)."""
     return re.sub(r" \d+/\d+$", "", part)
+
+
+def rest_of(text: str, sent: list[str]) -> str:
+    """What of ``text`` the parts ``sent`` (the first parts of its thread) do not carry.
+
+    Every part is a piece of the text cut at whitespace plus its numbering, so the pieces are
+    found in order and the rest is what follows the last one.
+    """
+    body = text.strip()
+    pos = 0
+    for part in sent:
+        piece = strip_suffix(part)
+        at = body.find(piece, pos)
+        if at < 0:  # not a piece of this text (cannot happen for pln's own parts)
+            raise UsageError("the posted parts do not match the reflection's text")
+        pos = at + len(piece)
+    return body[pos:].strip()

@@ -32,6 +32,7 @@ import urllib3
 
 from companion.errors import FetchError, ParseError, SourceError, UsageError
 from companion.sources.base import FetchResult, RetryLater, SourceContext
+from companion.urls import redact
 
 if TYPE_CHECKING:
     from companion.config import Settings
@@ -319,8 +320,11 @@ def _manager(settings: Settings, scheme: str, host: str) -> Any:
             elif proxy.startswith(("http://", "https://")):
                 pm = urllib3.ProxyManager(proxy, **kw)
             else:
-                raise FetchError(f"unsupported proxy {proxy!r} (only http:// and https:// proxies)")
-            _MANAGERS[key] = pm
+                raise FetchError(f"unsupported proxy {redact(proxy)!r} (only http:// and "
+                                 "https:// proxies)")
+            from companion.sources.deadline import install
+
+            _MANAGERS[key] = install(pm)
         return pm
 
 
@@ -355,26 +359,12 @@ def _mb(n: int) -> str:
 
 
 def _reason(e: BaseException) -> str:
-    """A short reason for a urllib3/socket exception (no stack of wrappers)."""
-    text = str(e)
-    for marker in ("Failed to resolve", "Name or service not known", "nodename nor servname"):
-        if marker in text:
-            return "host name not found (DNS)"
-    if "Connection refused" in text:
-        return "connection refused"
-    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(e, urllib3.exceptions.SSLError):
+    """A short reason for a urllib3/socket exception (the same wording as Mastodon's)."""
+    from companion.sources.neterr import network_reason
+
+    if isinstance(e, urllib3.exceptions.SSLError):
         return "TLS certificate problem"
-    # urllib3 wraps socket/http.client errors: ProtocolError("Connection aborted.", inner).
-    inner: BaseException = e
-    while True:
-        nested = [a for a in inner.args if isinstance(a, BaseException)]
-        if not nested:
-            break
-        inner = nested[-1]
-    msg = str(getattr(inner, "reason", None) or inner).splitlines()[0] if str(inner) else ""
-    if ": " in msg and msg.startswith("<"):
-        msg = msg.split(": ", 1)[1]
-    return msg[:200] or type(inner).__name__
+    return network_reason(e)
 
 
 def _discard(resp: Any) -> None:
@@ -403,6 +393,12 @@ def _auth(url: str) -> tuple[str, str | None]:
     return parts._replace(netloc=hostport).geturl(), "Basic " + token
 
 
+def total_deadline(settings: Settings) -> float:
+    """Seconds a whole request may take, redirects included (README: three times
+    ``timeout``, at least 5 s)."""
+    return max(float(settings.timeout) * 3, 5.0)
+
+
 def http_get(
     url: str,
     settings: Settings,
@@ -418,11 +414,39 @@ def http_get(
     from the start is reported as ``moved_to``. With ``keep_gzip`` a gzipped body is left
     compressed (``Response.encoding``) for a parse worker to ``gunzip``: the size cap then
     holds for the compressed bytes here and for the decompressed ones there.
+
+    The total time limit holds for every step, headers included: a server that drips a
+    byte at a time has its connection cut when it runs out (``companion.sources.deadline``).
     """
+    from companion.sources.deadline import request_deadline
+
+    total = total_deadline(settings)
+    gave_up = f"response took longer than {total:g} s; gave up"
+    with request_deadline(total) as deadline:
+        try:
+            resp = _http_get(url, settings, user_agent, etag=etag, last_modified=last_modified,
+                             keep_gzip=keep_gzip)
+        except FetchError as e:
+            if deadline.expired:
+                raise FetchError(gave_up) from e
+            raise
+    if deadline.expired:  # a body without a length, cut short, looks complete: it is not
+        raise FetchError(gave_up)
+    return resp
+
+
+def _http_get(
+    url: str,
+    settings: Settings,
+    user_agent: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    keep_gzip: bool,
+) -> Response:
     timeout = float(settings.timeout)
     max_bytes = int(settings.max_bytes)
-    # A server that trickles bytes never trips the read timeout: cap the whole exchange too.
-    total = max(timeout * 3, 5.0)
+    total = total_deadline(settings)
     headers = {"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
@@ -438,7 +462,7 @@ def http_get(
         parts = urlsplit(current)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"invalid URL {current!r}")
+            raise FetchError(f"invalid URL {redact(current)!r}")
         send = headers
         if authorization and parts.hostname == auth_host:  # credentials stay with their host
             send = {**headers, "Authorization": authorization}
@@ -448,13 +472,13 @@ def http_get(
                 preload_content=False, decode_content=True,
             )
         except urllib3.exceptions.NewConnectionError as e:  # before TimeoutError: a subclass
-            raise FetchError(f"cannot fetch from {parts.netloc}: {_reason(e)}") from e
+            raise FetchError(f"cannot reach {parts.netloc}: {_reason(e)}") from e
         except urllib3.exceptions.TimeoutError as e:
             raise FetchError(f"timed out after {timeout:g} s") from e
         except (urllib3.exceptions.LocationValueError, ValueError) as e:  # control characters, …
-            raise FetchError(f"invalid URL {current!r}") from e
+            raise FetchError(f"invalid URL {redact(current)!r}") from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise FetchError(f"cannot fetch from {parts.netloc}: {_reason(e)}") from e
+            raise FetchError(f"cannot reach {parts.netloc}: {_reason(e)}") from e
         location = resp.headers.get("Location") if resp.status in _REDIRECTS else None
         if not location:
             break
@@ -623,6 +647,8 @@ class FeedSource:
 
         def finish(done: Future[Any] | None = None) -> FetchResult:
             parsed, items, prepared = _parsed(done, *args)
+            if parsed.cut_off and not parsed.fingerprints:  # nothing read: a failure
+                raise ParseError(parsed.notes[0], subject=self.spec.id)
             new_state["body_hash"] = digest
             new_state["seen"] = list(parsed.fingerprints)
             return FetchResult(items=items, state=new_state, new_url=new_url, notes=parsed.notes,

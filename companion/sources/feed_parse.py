@@ -47,6 +47,8 @@ class ParsedFeed:
     # so there is nothing to sanitize, render or write (issue 3: a sync after one new post
     # costs one item, not fifty).
     fingerprints: tuple[str, ...] = ()
+    # the XML stops before its end (a truncated download): ``notes`` says so (issue 13)
+    cut_off: bool = False
 
 
 def fingerprint(kind: str, raw: bytes) -> str:
@@ -132,11 +134,27 @@ def parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str, source_id:
                    known: frozenset[str] = frozenset()) -> ParsedFeed:
     """RSS/Atom/RDF via feedparser (its sanitizer off: nh3 sanitizes every HTML field)."""
     d = feedparser_parse(body, headers, url, sanitize_html=False)
-    return from_feedparser(d, source_id, known)
+    return from_feedparser(d, source_id, known, last_unclosed=_last_entry_unclosed(body))
 
 
-def from_feedparser(d: Any, source_id: str, known: frozenset[str] = frozenset()) -> ParsedFeed:
-    """Normalize a feedparser result into a ParsedFeed (raises ParseError if not a feed)."""
+def _last_entry_unclosed(body: bytes) -> bool:
+    """True when the document ends inside an entry: after the last ``<item``/``<entry``
+    there is no closing tag (a download cut off mid-entry)."""
+    tail = body[-65536:]
+    for open_tag, close_tag in ((b"<item", b"</item"), (b"<entry", b"</entry")):
+        at = tail.rfind(open_tag)
+        if at >= 0 and tail.find(close_tag, at) < 0:
+            return True
+    return False
+
+
+def from_feedparser(d: Any, source_id: str, known: frozenset[str] = frozenset(),
+                    last_unclosed: bool = False) -> ParsedFeed:
+    """Normalize a feedparser result into a ParsedFeed (raises ParseError if not a feed).
+
+    ``last_unclosed``: the document was cut off inside its last entry, which is then left
+    out — half an entry (a title cut short, no guid yet) would be stored as an item of its
+    own and never replaced by the whole one."""
     if not d.get("version") and not d.get("entries") and not d.get("feed"):
         exc = d.get("bozo_exception")
         if d.get("bozo") and exc is not None:
@@ -145,16 +163,53 @@ def from_feedparser(d: Any, source_id: str, known: frozenset[str] = frozenset())
         raise ParseError("not a feed (no RSS, Atom or JSON Feed document found)")
     feed = d.get("feed", {})
     feed_author = _fp_author(feed)
+    entries = list(d.get("entries", []))
+    if last_unclosed and entries and d.get("bozo"):
+        entries.pop()
+    notes = _cut_off(d, len(entries))
     items = []
     prints = []
-    for e in d.get("entries", []):
+    for e in entries:
         fp = fingerprint("p", repr((sorted(e.items()), feed_author)).encode("utf-8", "replace"))
         prints.append(fp)
         if fp not in known:
             items.append(_fp_item(e, source_id, feed_author))
     title = _fp_text(feed, "title")
     return ParsedFeed(title=title, link=feed.get("link", "") or "", items=tuple(items),
-                      fingerprints=tuple(prints))
+                      fingerprints=tuple(prints), notes=notes, cut_off=bool(notes))
+
+
+# What expat says when a document stops before its end (a truncated download).
+_CUT_OFF = ("unclosed token", "no element found", "unexpected end", "premature end")
+
+
+def _cut_off(d: Any, n: int) -> tuple[str, ...]:
+    """Issue 13: a feed whose XML stops before its end is said to be cut off, not read
+    silently as a shorter (or empty) feed. Lesser oddities that feedparser flags (an
+    undefined entity, a wrong charset declaration) stay silent: they are read as they
+    always were, in agreement with feedparser."""
+    exc = d.get("bozo_exception")
+    if not d.get("bozo") or exc is None or type(exc).__name__ != "SAXParseException":
+        return ()
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    why = why.split(": ", 1)[1] if why.startswith("<") and ": " in why else why
+    if not any(m in why for m in _CUT_OFF):
+        return ()
+    if not n:
+        return (f"the feed is cut off ({why[:120]}): no entry could be read from it",)
+    return (f"the feed is cut off ({why[:120]}): read {n} "
+            f"entr{'y' if n == 1 else 'ies'}; later ones may be missing",)
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    why = why.split(": ", 1)[1] if why.startswith("<") and ": " in why else why
+    cut = any(m in why for m in _CUT_OFF)
+    n = len(d.get("entries", []))
+    if not n:
+        raise ParseError(f"the feed is {'cut off' if cut else 'malformed XML'} ({why[:120]}) and "
+                         "no entry could be read from it")
+    if cut:
+        return (f"the feed is cut off ({why[:120]}): read {n} "
+                f"entr{'y' if n == 1 else 'ies'}; later ones may be missing",)
+    return ()
 
 
 def _fp_text(obj: Any, key: str) -> str:

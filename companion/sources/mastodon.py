@@ -5,19 +5,24 @@ Protocol notes that shape this module (issue 4, "real servers differ"):
 
 * Status ids are opaque strings. They are never compared, sorted or used in arithmetic:
   Mastodon.py raises TypeError comparing ids that are not numeric snowflakes, and some
-  servers use 42-character hex ids. The cursor is whatever id the *server* put first in its
-  newest-first page (or the ``min_id`` of its ``Link: rel="prev"``); items are ordered by
-  ``created_at``.
+  servers use 42-character hex ids. The cursor is the newest entry actually received, by the
+  server's order of its page (``companion.sources.paging``, issue 11: a ``Link`` header may
+  page with ``since_id``, and Mastodon.py's parsed one echoes the request); items are
+  ordered by ``created_at``.
 * Later syncs page forward with ``min_id``: Mastodon answers with the page just above the
   cursor, newest first, so after each page the cursor moves to that page's newest entry. A
-  sync with nothing new is one request per source (an empty page).
-* Pagination follows the ``Link`` header when there is one (bookmarks and notifications page
-  by ids that are not status ids) and falls back to the page's own first/last ids when not.
+  sync with nothing new is one request per source (an empty page); n new statuses cost
+  n // 40 + 1 requests. A page that brings nothing new ends the paging.
+* Bookmarks page by bookmark ids, which only the ``Link`` header names: there (and only
+  there) the raw header's position is used.
 * Mastodon.py runs with ``ratelimit_method="throw"``: its "wait"/"pace" modes sleep inside a
   shared client for up to minutes and are not thread-safe. Each fetch gets its own client;
   a 429 (or ``X-RateLimit-Remaining: 0``) becomes ``RetryLater`` until ``X-RateLimit-Reset``.
-* ``@user@host`` and ``#tag@host`` use the host's public API without a token; a host that
-  refuses unauthenticated access (401/403/422) is followed through its public RSS instead.
+* ``@user@host`` and ``#tag@host`` are read through a logged-in account when ``--account``
+  names one or one lives on that host (issue 11: some hosts refuse unauthenticated reads);
+  else through the host's public API without a token, and when the host refuses that
+  (401/403/422) through its public feed, found from the account's profile
+  (``companion.sources.public_feed``).
 
 Mastodon.py objects never leave this module: statuses become ``ItemData`` in
 ``mastodon_items``.
@@ -26,20 +31,20 @@ Mastodon.py objects never leave this module: statuses become ``ItemData`` in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from companion.errors import AuthError, FetchError, ParseError, SourceError
 from companion.models import ItemData, iso, parse_iso
 from companion.sources.base import FetchResult, RetryLater, SourceContext
-from companion.sources.mastodon_items import (
-    as_datetime,
-    normalize_rss_entry,
-    normalize_statuses,
-)
+from companion.sources.mastodon_items import as_datetime, normalize_statuses
+from companion.sources.paging import entry_id, fresh, link_param, newest_first, position
 from companion.specs import ACCOUNT, LIST, TAG, SourceSpec, host_base_url
+
+if TYPE_CHECKING:
+    from companion.credentials import Account
 
 PAGE = 40  # Mastodon's maximum page size for timelines
 MAX_PAGES = 25  # per source and sync; the cursor carries the rest to the next sync
@@ -124,7 +129,9 @@ def translate_error(
         cause = exc.__context__
         if isinstance(cause, requests.Timeout) or "timed out" in str(exc).lower():
             return FetchError(f"{host} did not answer in time ({what})", subject=subject)
-        return FetchError(f"cannot reach {host} ({what}): connection failed", subject=subject)
+        from companion.sources.neterr import network_reason
+
+        return FetchError(f"cannot reach {host} ({what}): {network_reason(exc)}", subject=subject)
     if public and code in REFUSED:
         return _Refused(f"{host} refuses unauthenticated access ({code})", subject=subject)
     if isinstance(exc, MastodonUnauthorizedError) or code == 401:
@@ -148,21 +155,18 @@ def translate_error(
     return FetchError(f"{what} failed on {host}: {type(exc).__name__}", subject=subject)
 
 
-def _page_id(entry: Mapping[str, Any]) -> str | None:
-    value = entry.get("id")
-    return None if value is None else str(value)
+# state of a source followed through the host's public feed (companion.sources.public_feed)
+_PUBLIC_KEYS = ("mode", "api_checked", "etag", "last_modified", "rss_url")
 
 
-def _link_cursor(page: Any, rel: str, param: str) -> str | None:
-    """The ``max_id``/``min_id`` Mastodon.py parsed from a ``Link`` header, if the server
-    sent one (as a string: Mastodon.py turns digit strings into ints)."""
-    info = getattr(page, f"_pagination_{rel}", None)
-    if not info:
-        return None
-    for key in (param, "since_id") if rel == "prev" else (param,):
-        if key in info and info[key] is not None:
-            return str(info[key])
-    return None
+def _hosts(account: Account) -> set[str]:
+    """Where an account lives: its instance's host, and its handle's domain (which may be
+    another name for it, e.g. @me@example.org on social.example.org)."""
+    out = {host_of(account.instance)}
+    handle = account.handle.lstrip("@")
+    if "@" in handle:
+        out.add(handle.rsplit("@", 1)[1].lower())
+    return out
 
 
 class MastodonSource:
@@ -174,6 +178,7 @@ class MastodonSource:
         self.requests = 0
         self.notes: list[str] = []
         self._rate_until: datetime | None = None
+        self._link: str | None = None  # the raw Link header of the last response
 
     # ----- the Source protocol --------------------------------------------------------------
 
@@ -181,6 +186,9 @@ class MastodonSource:
         """Fetch what is new since the cursor in ``state``."""
         kind = self.spec.kind
         if kind == ACCOUNT or (kind == TAG and self.spec.host):
+            reader = self._reader()
+            if reader is not None:
+                return self._fetch_through(reader, dict(state), now)
             return self._fetch_public(dict(state), now)
         account = self.ctx.credentials.account(self.spec.account)
         api = self._client(account.instance, account.token)
@@ -192,9 +200,16 @@ class MastodonSource:
     # ----- plumbing -------------------------------------------------------------------------
 
     def _client(self, base_url: str, token: str | None) -> Any:
-        return make_client(
+        api = make_client(
             base_url, token, timeout=self.ctx.settings.timeout, user_agent=self.ctx.user_agent
         )
+        # The raw Link header, not Mastodon.py's _pagination_prev/next: those merge the
+        # request's own parameters into what the server sent (see companion.sources.paging).
+        api.session.hooks["response"].append(self._saw_response)
+        return api
+
+    def _saw_response(self, resp: Any, *args: Any, **kwargs: Any) -> None:
+        self._link = resp.headers.get("Link")
 
     def _call(
         self, api: Any, host: str, what: str, fn: Callable[..., Any], *args: Any,
@@ -204,6 +219,7 @@ class MastodonSource:
         from mastodon.errors import MastodonError, MastodonRatelimitError
 
         self.requests += 1
+        self._link = None
         try:
             result = fn(*args, **kwargs)
         except MastodonRatelimitError as e:
@@ -238,52 +254,113 @@ class MastodonSource:
         statuses_of: Callable[[list[Any]], list[Any]] = lambda page: page,
         age_bound: bool = True,
         public: bool = False,
-    ) -> tuple[list[Any], str | None]:
-        """Raw statuses newer than ``cursor`` (or the bounded first sync) and the new cursor.
+        above: Sequence[str] = (),
+        by_link: bool = False,
+    ) -> tuple[list[Any], str | None, list[str]]:
+        """Raw statuses newer than ``cursor`` (or the bounded first sync), the new cursor and
+        the ids received above it (see ``companion.sources.paging``).
 
-        Never compares ids (see the module docstring): the server's page order and its
-        ``Link`` header decide where the next page starts.
+        Never compares ids: the server's page order decides what is newest. ``by_link``: the
+        entries' ids are not positions (bookmarks page by bookmark id), so the cursor is the
+        ``Link`` header's, when the server sends one.
         """
-        settings = self.ctx.settings
-        out: list[Any] = []
         if cursor is None:
-            # First sync: newest first, backwards with max_id, bounded by count and age.
-            cutoff = now - timedelta(days=settings.first_sync_days) if settings.first_sync_days else None
-            new_cursor: str | None = None
-            params: dict[str, Any] = {"limit": PAGE}
-            for n in range(MAX_PAGES):
-                page = self._page(api, host, what, call, params, public)
-                if n == 0 and page:
-                    new_cursor = _link_cursor(page, "prev", "min_id") or _page_id(page[0])
-                too_old = False
-                for entry in page:
-                    created = as_datetime(entry.get("created_at"))
-                    if age_bound and cutoff and created is not None and created < cutoff:
-                        too_old = True
-                        continue
-                    out.extend(statuses_of([entry]))
-                if len(out) >= settings.first_sync_limit:
-                    out = out[: settings.first_sync_limit]
-                    break
-                if too_old or len(page) < PAGE or self._rate_limited():
-                    break
-                nxt = _link_cursor(page, "next", "max_id") or _page_id(page[-1])
-                if nxt is None:
-                    break
-                params = {"limit": PAGE, "max_id": nxt}
-            return out, new_cursor
-        # Later syncs: forward from the cursor; each page is the one just above min_id.
+            return self._first_pages(api, host, what, call, now, statuses_of=statuses_of,
+                                     age_bound=age_bound, public=public, by_link=by_link)
+        out: list[Any] = []
+        seen = set(above)
+        above_now = list(above)
         for _ in range(MAX_PAGES):
-            page = self._page(api, host, what, call, {"limit": PAGE, "min_id": cursor}, public)
-            if not page:
+            raw = self._page(api, host, what, call, {"limit": PAGE, "min_id": cursor}, public)
+            link = self._link
+            page = newest_first(raw)
+            new, reached = fresh(page, None if by_link else cursor, seen)
+            if not new:  # nothing above the cursor, or a page that repeats: no progress, stop
+                if len(raw) >= PAGE:  # a full page again: the server ignored min_id
+                    self.notes.append(f"{host} did not page forward from the last status "
+                                      "received; older new statuses may be missing")
                 break
-            cursor = _link_cursor(page, "prev", "min_id") or _page_id(page[0]) or cursor
-            out.extend(statuses_of(list(page)))
-            if len(page) < PAGE or self._rate_limited():
+            seen.update(i for i in map(entry_id, new) if i is not None)
+            out.extend(statuses_of(new))
+            nxt, above_nxt = position(new, cursor, above_now)
+            if by_link:
+                nxt, above_nxt = link_param(link, "prev", ("min_id", "since_id")) or nxt, []
+            if nxt is None:
                 break
+            moved = nxt != cursor
+            cursor, above_now = nxt, above_nxt
+            if not moved or reached or len(raw) < PAGE or self._rate_limited():
+                break  # (the same cursor again would bring the same page)
         else:
             self.notes.append("more new statuses than one sync fetches; the rest come next sync")
-        return out, cursor
+        return out, cursor, above_now
+
+    def _first_pages(
+        self,
+        api: Any,
+        host: str,
+        what: str,
+        call: Callable[..., Any],
+        now: datetime,
+        *,
+        statuses_of: Callable[[list[Any]], list[Any]],
+        age_bound: bool,
+        public: bool,
+        by_link: bool,
+    ) -> tuple[list[Any], str | None, list[str]]:
+        """First sync: newest first, backwards with max_id, bounded by count and age."""
+        settings = self.ctx.settings
+        cutoff = now - timedelta(days=settings.first_sync_days) if settings.first_sync_days else None
+        out: list[Any] = []
+        cursor: str | None = None
+        above: list[str] = []
+        seen: set[str] = set()
+        params: dict[str, Any] = {"limit": PAGE}
+        for n in range(MAX_PAGES):
+            raw = self._page(api, host, what, call, params, public)
+            link = self._link
+            page = newest_first(raw)
+            new, _ = fresh(page, None, seen)
+            if not new:
+                break  # an empty page, or one that repeats
+            seen.update(i for i in map(entry_id, new) if i is not None)
+            if n == 0:
+                cursor, above = position(page)
+                if by_link:
+                    cursor, above = link_param(link, "prev", ("min_id", "since_id")) or cursor, []
+            too_old = False
+            for entry in new:
+                created = as_datetime(entry.get("created_at"))
+                if age_bound and cutoff and created is not None and created < cutoff:
+                    too_old = True
+                    continue
+                out.extend(statuses_of([entry]))
+            if len(out) >= settings.first_sync_limit:
+                out = out[: settings.first_sync_limit]
+                break
+            if too_old or len(raw) < PAGE or self._rate_limited():
+                break
+            nxt = link_param(link, "next", ("max_id",)) if by_link else None
+            nxt = nxt or entry_id(page[-1])
+            if nxt is None or nxt == params.get("max_id"):
+                break
+            params = {"limit": PAGE, "max_id": nxt}
+        return out, cursor, above
+
+    def _timeline(
+        self, api: Any, host: str, what: str, call: Callable[..., Any], pos: dict[str, Any],
+        now: datetime, **options: Any,
+    ) -> list[Any]:
+        """Page ``call`` from the position in ``pos`` (its ``cursor`` and ``above``, the ids
+        received above the cursor) and move ``pos`` to where the next sync starts."""
+        raw, cursor, above = self._pages(api, host, what, call, pos.get("cursor"), now,
+                                         above=pos.get("above") or (), **options)
+        pos["cursor"] = cursor
+        if above:
+            pos["above"] = above
+        else:
+            pos.pop("above", None)
+        return raw
 
     def _page(
         self, api: Any, host: str, what: str, call: Callable[..., Any], params: dict[str, Any],
@@ -324,31 +401,29 @@ class MastodonSource:
         self, api: Any, host: str, state: dict[str, Any], now: datetime
     ) -> FetchResult:
         kind = self.spec.kind
-        cursor = state.get("cursor")
         if kind == "home":
-            raw, state["cursor"] = self._pages(api, host, "the home timeline", api.timeline_home,
-                                               cursor, now)
+            raw = self._timeline(api, host, "the home timeline", api.timeline_home, state, now)
         elif kind == TAG:
             tag = self.spec.target
-            raw, state["cursor"] = self._pages(
-                api, host, f"#{tag}", lambda **p: hashtag_timeline(api, tag, **p), cursor, now
-            )
+            raw = self._timeline(api, host, f"#{tag}",
+                                 lambda **p: hashtag_timeline(api, tag, **p), state, now)
         elif kind == LIST:
             raw, state = self._fetch_list(api, host, state, now)
         elif kind == "mentions":
-            raw, state["cursor"] = self._pages(
+            raw = self._timeline(
                 api, host, "mentions",
                 lambda **p: api.notifications(types=["mention"], **p),
-                cursor, now,
+                state, now,
                 statuses_of=lambda page: [
                     n.get("status") for n in page
                     if n.get("type") == "mention" and n.get("status")
                 ],
             )
         elif kind == "bookmarks":
-            # Bookmarks are kept on purpose: bounded by count only, not by age.
-            raw, state["cursor"] = self._pages(api, host, "bookmarks", api.bookmarks, cursor, now,
-                                               age_bound=False)
+            # Bookmarks are kept on purpose: bounded by count only, not by age. They page by
+            # bookmark id, which only the Link header names.
+            raw = self._timeline(api, host, "bookmarks", api.bookmarks, state, now,
+                                 age_bound=False, by_link=True)
         elif kind == "followed-tags":
             raw, state = self._fetch_followed_tags(api, host, state, now)
         else:  # pragma: no cover - the registry only routes the kinds above here
@@ -366,12 +441,12 @@ class MastodonSource:
                 list_id = self._resolve_list(api, host, name)
                 if state.get("list_id") not in (None, list_id):
                     state.pop("cursor", None)  # a different list now has that name
+                    state.pop("above", None)
                 state["list_id"] = list_id
             try:
-                raw, state["cursor"] = self._pages(
-                    api, host, what,
-                    lambda lid=list_id, **p: api.timeline_list(lid, **p),
-                    state.get("cursor"), now,
+                raw = self._timeline(
+                    api, host, what, lambda lid=list_id, **p: api.timeline_list(lid, **p),
+                    state, now,
                 )
                 return raw, state
             except FetchError as e:
@@ -398,6 +473,7 @@ class MastodonSource:
         self, api: Any, host: str, state: dict[str, Any], now: datetime
     ) -> tuple[list[Any], dict[str, Any]]:
         cursors: dict[str, str | None] = dict(state.get("tags") or {})
+        aboves: dict[str, list[str]] = dict(state.get("tags_above") or {})
         checked = state.get("tags_checked")
         if checked is None or now - parse_iso(checked) >= FOLLOWED_TAGS_TTL:
             followed = self._call(api, host, "followed hashtags", api.followed_tags, limit=200)
@@ -413,13 +489,83 @@ class MastodonSource:
         for name in cursors:
             if self._rate_limited():
                 break
-            got, cursors[name] = self._pages(
-                api, host, f"#{name}", lambda n=name, **p: hashtag_timeline(api, n, **p),
-                cursors[name], now,
-            )
-            raw.extend(got)
+            pos: dict[str, Any] = {"cursor": cursors[name], "above": aboves.get(name)}
+            raw.extend(self._timeline(
+                api, host, f"#{name}", lambda n=name, **p: hashtag_timeline(api, n, **p), pos, now,
+            ))
+            cursors[name] = pos["cursor"]
+            aboves[name] = pos.get("above") or []
         state["tags"] = cursors
+        state["tags_above"] = {n: a for n, a in aboves.items() if a and n in cursors}
+        if not state["tags_above"]:
+            del state["tags_above"]
         return raw, state
+
+    # ----- @user@host and #tag@host through a logged-in account ------------------------------
+
+    def _reader(self) -> Account | None:
+        """The account to read ``@user@host``/``#tag@host`` through: the one ``--account``
+        named, else one logged in on that host (its token is accepted there, and some hosts
+        refuse unauthenticated reads), else None (the host's public API or feed)."""
+        creds = self.ctx.credentials
+        if self.spec.account:
+            return creds.account(self.spec.account)
+        host = (self.spec.host or "").lower()
+        here = [a for a in creds.accounts if host in _hosts(a)]
+        default = creds.default_name
+        return next((a for a in here if a.name == default), here[0] if here else None)
+
+    def _fetch_through(self, account: Account, state: dict[str, Any], now: datetime) -> FetchResult:
+        """Read through ``account``'s instance with its token: the host itself when the
+        account lives there, else the account's own instance (what it knows of them)."""
+        spec = self.spec
+        if state.get("via") != account.instance:  # ids are the server's: start afresh
+            for k in (*_PUBLIC_KEYS, "account_id", "cursor", "above"):
+                state.pop(k, None)
+            state["via"] = account.instance
+        host = host_of(account.instance)
+        api = self._client(account.instance, account.token)
+        try:
+            if spec.kind == ACCOUNT:
+                if not state.get("account_id"):
+                    found = self._find_account(api, host, local=(spec.host or "") in _hosts(account))
+                    state["account_id"] = str(found["id"])
+                    if found.get("url"):
+                        state["profile_url"] = str(found["url"])
+                aid = state["account_id"]
+                raw = self._timeline(api, host, f"statuses of {spec.target}",
+                                     lambda **p: api.account_statuses(aid, **p), state, now)
+            else:
+                tag = spec.target
+                raw = self._timeline(api, host, f"#{tag}",
+                                     lambda **p: hashtag_timeline(api, tag, **p), state, now)
+        finally:
+            api.session.close()
+        return self._result(raw, host, state)
+
+    def _find_account(self, api: Any, host: str, *, local: bool) -> Mapping[str, Any]:
+        """The account ``@user@host`` as the instance behind ``api`` knows it: by lookup,
+        else (a remote account it has not met) by a search that resolves it."""
+        user = self.spec.target.lstrip("@").split("@")[0]
+        acct = user if local else self.spec.target.lstrip("@")
+        try:
+            found = self._call(api, host, self.spec.target, api.account_lookup, acct)
+        except FetchError as e:
+            if local or "(404)" not in e.message:
+                raise
+            found = None
+            results = self._call(api, host, self.spec.target, api.account_search, acct,
+                                 resolve=True, limit=5)
+            for a in results if isinstance(results, list) else []:
+                if str(a.get("acct", "")).lower() == acct.lower():
+                    found = a
+                    break
+            if found is None:
+                raise FetchError(f"{host} does not know {self.spec.target}",
+                                 subject=self.spec.id) from e
+        if not isinstance(found, Mapping) or found.get("id") is None:
+            raise ParseError(f"{host} sent no account for {self.spec.target}", subject=self.spec.id)
+        return found
 
     # ----- without a login: the host's public API, else its public RSS ------------------------
 
@@ -427,11 +573,15 @@ class MastodonSource:
         spec = self.spec
         host = spec.host or ""
         base = host_base_url(host)
+        if state.pop("via", None):  # was read through an account: that server's ids
+            for k in ("account_id", "cursor", "above"):
+                state.pop(k, None)
         if state.get("mode") == "rss":
             checked = state.get("api_checked")
             if checked and now - parse_iso(checked) < API_RECHECK:
                 return self._fetch_rss(base, host, state, now)
         api = self._client(base, None)
+        pos: dict[str, Any] = {k: state[k] for k in ("cursor", "above") if k in state}
         try:
             if spec.kind == ACCOUNT:
                 user = spec.target.lstrip("@").split("@")[0]
@@ -443,18 +593,18 @@ class MastodonSource:
                                          subject=spec.id)
                     account_id = str(acct["id"])
                     state["account_id"] = account_id
+                    if acct.get("url"):
+                        state["profile_url"] = str(acct["url"])
                 aid = account_id
-                raw, cursor = self._pages(
+                raw = self._timeline(
                     api, host, f"statuses of {spec.target}",
-                    lambda **p: api.account_statuses(aid, **p),
-                    state.get("cursor"), now, public=True,
+                    lambda **p: api.account_statuses(aid, **p), pos, now, public=True,
                 )
             else:
                 tag = spec.target
-                raw, cursor = self._pages(
-                    api, host, f"#{tag}", lambda **p: hashtag_timeline(api, tag, **p),
-                    state.get("cursor"), now, public=True,
-                )
+                raw = self._timeline(api, host, f"#{tag}",
+                                     lambda **p: hashtag_timeline(api, tag, **p), pos, now,
+                                     public=True)
         except _Refused:
             state["api_checked"] = iso(now)
             return self._fetch_rss(base, host, state, now)
@@ -462,80 +612,16 @@ class MastodonSource:
             api.session.close()
         if state.get("mode") == "rss":
             self.notes.append(f"{host} now allows public API access; no longer using its RSS feed")
-        for k in ("mode", "api_checked", "etag", "last_modified"):
+        for k in (*_PUBLIC_KEYS, "above"):
             state.pop(k, None)
-        state["cursor"] = cursor
+        state.update(pos)
         return self._result(raw, host, state)
 
-    def _rss_url(self, base: str) -> str:
-        if self.spec.kind == ACCOUNT:
-            user = self.spec.target.lstrip("@").split("@")[0]
-            return f"{base}/@{quote(user)}.rss"
-        return f"{base}/tags/{quote(self.spec.target)}.rss"
+    def _fetch_rss(self, base: str, host: str, state: dict[str, Any], now: datetime) -> FetchResult:
+        from companion.sources.public_feed import fetch_public_feed
 
-    def _fetch_rss(
-        self, base: str, host: str, state: dict[str, Any], now: datetime
-    ) -> FetchResult:
-        import feedparser
-        import requests
-
-        url = self._rss_url(base)
-        first = state.get("mode") != "rss"
-        if first:
-            self.notes.append(
-                f"{host} refuses unauthenticated API access; following its public RSS feed "
-                f"instead ({url})"
-            )
-        headers = {"User-Agent": self.ctx.user_agent}
-        if not first and state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if not first and state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
-        self.requests += 1
-        try:
-            with requests.get(url, headers=headers, timeout=self.ctx.settings.timeout,
-                              stream=True) as resp:
-                if resp.status_code == 304:
-                    state["mode"] = "rss"
-                    return FetchResult(state=state, not_modified=True, notes=tuple(self.notes),
-                                       requests=self.requests)
-                if resp.status_code != 200:
-                    raise FetchError(
-                        f"{host} refuses unauthenticated API access and its RSS feed {url} "
-                        f"answered {resp.status_code}",
-                        subject=self.spec.id,
-                    )
-                body = bytearray()
-                for chunk in resp.iter_content(65536):
-                    body += chunk
-                    if len(body) > self.ctx.settings.max_bytes:
-                        raise FetchError(f"{url} is larger than {self.ctx.settings.max_bytes} bytes",
-                                         subject=self.spec.id)
-                etag = resp.headers.get("ETag")
-                modified = resp.headers.get("Last-Modified")
-        except requests.Timeout as e:
-            raise FetchError(f"{host} did not answer in time (RSS feed)", subject=self.spec.id) from e
-        except requests.RequestException as e:
-            raise FetchError(f"cannot reach {host} (RSS feed): connection failed",
-                             subject=self.spec.id) from e
-        parsed = feedparser.parse(bytes(body))
-        if parsed.get("bozo") and not parsed.get("entries"):
-            raise ParseError(f"{url} is not a readable RSS feed", subject=self.spec.id)
-        handle = self.spec.target if self.spec.kind == ACCOUNT else ""
-        items: list[ItemData] = []
-        for entry in parsed.get("entries", []):
-            item = normalize_rss_entry(entry, host=host, handle=handle)
-            if item is not None:
-                items.append(item)
-        if first:
-            settings = self.ctx.settings
-            if settings.first_sync_days:
-                cutoff = now - timedelta(days=settings.first_sync_days)
-                items = [i for i in items if i.published is None or i.published >= cutoff]
-            items = items[: settings.first_sync_limit]
-        state.update(mode="rss", etag=etag, last_modified=modified)
-        state.setdefault("api_checked", iso(now))
-        return self._finish(tuple(items), state)
+        return fetch_public_feed(self.spec, host, base, state, now, self.ctx, self.notes,
+                                 self.requests)
 
 
 __all__ = ["MastodonSource", "host_of", "make_client", "translate_error"]

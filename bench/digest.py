@@ -1,0 +1,89 @@
+"""Benchmark `pln digest` at 100,000 items (issue 16).
+
+Builds (or reuses, with --home) the store of bench/store.py: 100,000 realistic items, mixed
+feed entries and statuses over 26 weeks, statuses sharing blog links, plus a journal of
+reflections. Then runs a 7-day digest in each format as a fresh `pln` process, as a user
+would, and prints the median wall time of 5 runs and the peak RSS:
+
+    python bench/digest.py
+    python bench/digest.py --home /tmp/plnbench      # a store built by bench/store.py --keep
+
+Goal (issue 16): a 7-day digest in ≤ 1.5 s and ≤ 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from store import compile_bytecode, measure
+
+
+def add_journal(home: Path, n: int = 200) -> None:
+    """``n`` sent reflections over 26 weeks, as `pln post` leaves them in the journal."""
+    from companion.models import iso
+    from companion.paths import Home
+    from companion.service import Companion
+
+    c = Companion(Home(home, home))
+    now = datetime.now(UTC)
+    c.journal.lock("bench")
+    for i in range(n):
+        when = iso(now - timedelta(hours=i * 21))
+        c.journal.put({
+            "id": f"bench{i:03d}", "created": when, "updated": when, "body": f"Reflection {i}",
+            "text": f"Reflection {i}", "state": "sent", "tags": ["edtech"], "cites": [],
+            "reply_to": None, "visibility": "public", "cw": "",
+            "accounts": [{"name": "me", "instance": "https://social0.example", "handle": "@me@social0.example",
+                          "state": "sent", "parts": [{"n": 1, "state": "sent", "status_id": str(i),
+                                                      "url": f"https://social0.example/@me/{i}",
+                                                      "uri": f"https://social0.example/users/me/statuses/{i}"}]}],
+        })
+    c.journal.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--home", type=Path, help="a store built by `bench/store.py --keep DIR`")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="pln-bench-digest-"))
+    home = args.home
+    if home is None:
+        home = tmp / "home"
+        subprocess.run([sys.executable, str(HERE / "store.py"), "--items", str(args.items),
+                        "--keep", str(home)], check=True, stdout=subprocess.DEVNULL)
+    if not (home / "journal.json").exists():
+        add_journal(home)
+    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    compile_bytecode()
+    out = tmp / "out"
+    out.mkdir()
+    rows = [
+        ("pln digest --since 7d (terminal)", ["digest", "--since", "7d", "--no-mark"]),
+        ("pln digest --since 7d --format json", ["digest", "--since", "7d", "--format", "json", "--no-mark"]),
+        ("pln digest --since 7d --format md", ["digest", "--since", "7d", "--format", "md", "--no-mark"]),
+        ("pln digest --since 7d -o digest.html", ["digest", "--since", "7d", "-o", str(out / "d.html"), "--no-mark"]),
+        ("pln digest --since 30d --format json", ["digest", "--since", "30d", "--format", "json", "--no-mark"]),
+    ]
+    print(f"{args.items:,} items in {home}")
+    print(f"{'command':44} {'wall (median of 5)':>20} {'peak RSS':>10}")
+    for label, cmd in rows:
+        wall, peak = measure(cmd, env)
+        print(f"{label:44} {wall:>18.3f} s {peak:>7.0f} MB")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
