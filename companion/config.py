@@ -21,7 +21,7 @@ from companion.specs import (
     SourceSpec,
     parse_spec,
 )
-from companion.storage_io import atomic_write_bytes
+from companion.storage_io import write_file
 
 if TYPE_CHECKING:
     import tomlkit
@@ -277,7 +277,7 @@ class Config:
         """Write the document back atomically (comments and order preserved by tomlkit)."""
         import tomlkit
 
-        atomic_write_bytes(self.path, tomlkit.dumps(self.doc).encode("utf-8"), mode=0o644)
+        write_file(self.path, tomlkit.dumps(self.doc).encode("utf-8"), mode=0o644)
 
     def _aot(self) -> AoT:
         import tomlkit
@@ -422,5 +422,5 @@ def _load_text(path: Path) -> tuple[str, dict[str, Any]]:
 def install_template(path: Path, *, starter: bool) -> int:
     """Create ``path`` from the bundled example (or starter network); return the source count."""
     name = "starter-educators.toml" if starter else "example.toml"
-    atomic_write_bytes(path, (bundled_config_dir() / name).read_bytes(), mode=0o644)
+    write_file(path, (bundled_config_dir() / name).read_bytes(), mode=0o644)
     return len(Config.load(path).sources)

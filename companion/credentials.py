@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from companion.errors import AuthError, ConfigError
-from companion.storage_io import atomic_write_bytes
+from companion.storage_io import write_file
 
 if TYPE_CHECKING:
     from companion.locking import WriteLock
@@ -66,7 +66,7 @@ class Credentials:
             yield self
 
     def save(self) -> None:
-        atomic_write_bytes(self.path, orjson.dumps(self.data, option=orjson.OPT_INDENT_2), mode=0o600)
+        write_file(self.path, orjson.dumps(self.data, option=orjson.OPT_INDENT_2), mode=0o600)
 
     @property
     def accounts(self) -> list[Account]:

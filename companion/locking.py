@@ -153,7 +153,7 @@ class WriteLock:
     def _acquire_filelock(self, command: str, wait: float) -> None:  # pragma: no cover - Windows
         from filelock import FileLock, Timeout
 
-        from companion.storage_io import atomic_write_bytes
+        from companion.storage_io import write_file
 
         info_path = self.path.with_name(self.path.name + ".info")
         lock = FileLock(str(self.path), timeout=wait)
@@ -167,7 +167,7 @@ class WriteLock:
             raise LockedError(_busy(info, wait)) from None
         self._filelock = lock
         try:
-            atomic_write_bytes(info_path, _info(command))
+            write_file(info_path, _info(command))
         except StorageError:
             pass
 

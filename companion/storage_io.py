@@ -56,14 +56,11 @@ def write_temp(path: Path, data: bytes, *, mode: int = 0o600) -> tuple[Path, Ide
     """Write ``data`` to a fresh temp file beside ``path`` and fsync it; (temp, identity).
 
     The temp is created with O_EXCL (mkstemp): never through a symlink someone planted. On
-    any error nothing is left behind and a StorageError says what is wrong.
+    an error (OSError) nothing is left behind.
     """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                                    dir=path.parent)
-    except OSError as e:
-        raise StorageError(describe_os_error(e, path)) from e
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                dir=path.parent)
     tmp = Path(name)
     try:
         os.fchmod(fd, mode)
@@ -72,21 +69,19 @@ def write_temp(path: Path, data: bytes, *, mode: int = 0o600) -> tuple[Path, Ide
             f.flush()
             os.fsync(f.fileno())
             ident = identity(os.fstat(f.fileno()))
-    except BaseException as e:
+    except BaseException:
         _unlink(tmp)
-        if isinstance(e, OSError):
-            raise StorageError(describe_os_error(e, path)) from e
         raise
     return tmp, ident
 
 
 def replace(tmp: Path, path: Path) -> None:
-    """Rename a temp file written by ``write_temp`` over ``path`` (atomic)."""
+    """Rename a temp file written by ``write_temp`` over ``path`` (atomic; OSError)."""
     try:
         os.replace(tmp, path)
-    except OSError as e:
+    except OSError:
         _unlink(tmp)
-        raise StorageError(describe_os_error(e, path)) from e
+        raise
 
 
 def fsync_dir(directory: Path) -> None:
@@ -105,11 +100,21 @@ def fsync_dir(directory: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> Identity:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the new file;
-    returns the new file's identity. Raises StorageError (disk full, read-only, …)."""
+    returns the new file's identity. Raises OSError (callers that write where the user
+    asked, ``-o FILE``, say so in their own words); pln's own files use ``write_file``."""
     tmp, ident = write_temp(path, data, mode=mode)
     replace(tmp, path)
     fsync_dir(path.parent)
     return ident
+
+
+def write_file(path: Path, data: bytes, *, mode: int = 0o600) -> Identity:
+    """``atomic_write_bytes`` for pln's own files: a StorageError says what is wrong (disk
+    full, read-only, …) and nothing is left behind (issue 12)."""
+    try:
+        return atomic_write_bytes(path, data, mode=mode)
+    except OSError as e:
+        raise StorageError(describe_os_error(e, path)) from e
 
 
 def clean_stale_temps(directories: Iterable[Path], *, keep: Iterable[Path] = ()) -> list[Path]:

@@ -50,7 +50,7 @@ def test_a_kill_while_the_sync_writes_leaves_every_listed_item_reachable(
     assert r.returncode == 0, r.stderr
     assert pln(pln_home, "show", "--no-mark", ids[-1], "--json").returncode == 0
     r = pln(pln_home, "read", "--all")
-    assert r.returncode == 0 and f"marked {len(ids)} item(s) read" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and f"marked {len(ids)} items read" in r.stdout, r.stdout + r.stderr
     assert items_json(pln_home, "--starred") and len(items_json(pln_home, "--starred")) == len(ids)
     assert json.loads(pln(pln_home, "inbox", "--json").stdout) == []  # nothing left unread
     r = pln(pln_home, "sync")
@@ -124,7 +124,7 @@ def test_an_empty_week_is_an_error_not_an_empty_week(feed_server: FeedServer, pl
     assert r.returncode == 1 and "starred" not in r.stdout and f"{week} is empty" in r.stderr
     _serve(feed_server, 2, range(5), tag="v2")
     r = pln(pln_home, "sync", "--json")
-    assert r.returncode == 1
+    assert r.returncode == 0  # (the sync ran: each source reports its own failure)
     assert all(res["status"] == "error" and "is empty" in res["error"]
                for res in json.loads(r.stdout))
     assert week.read_bytes() == b""  # left for doctor, not overwritten
@@ -281,7 +281,7 @@ def test_damaged_credentials_fail_only_the_sources_that_log_in(feed_server: Feed
         f.write('\n[[sources]]\ntimeline = "home"\naccount = "me"\n')
     (pln_home / "credentials.json").write_text('{"accounts": {"me": ')
     r = pln(pln_home, "sync", "--json")
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 0, r.stderr  # (the sync ran: the failed source is in its result)
     res = {x["label"]: x for x in json.loads(r.stdout)}
     assert [res[u]["status"] for u in urls] == ["ok", "ok"]
     home = next(x for x in res.values() if x["label"] not in urls)

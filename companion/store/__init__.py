@@ -1,5 +1,6 @@
 """Storage: the inbox, per-source state and the journal (TinyDB underneath)."""
 
+from companion.locking import WriteLock
 from companion.store.tinydb_store import (
     SCHEMA_VERSION,
     TinyDBJournal,
@@ -7,4 +8,4 @@ from companion.store.tinydb_store import (
     prepare_put,
 )
 
-__all__ = ["SCHEMA_VERSION", "TinyDBJournal", "TinyDBStore", "prepare_put"]
+__all__ = ["SCHEMA_VERSION", "TinyDBJournal", "TinyDBStore", "WriteLock", "prepare_put"]

@@ -24,7 +24,7 @@ import orjson
 
 from companion.errors import StorageError
 from companion.search import search_text
-from companion.storage_io import atomic_write_bytes
+from companion.storage_io import write_file
 from companion.store import files
 from companion.store.tinydb_store import (
     HEAVY_FIELDS,
@@ -96,7 +96,7 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
             f = Finding(bodies_path, bad)
             if repair:
                 where = backup(bodies_path)
-                atomic_write_bytes(bodies_path, orjson.dumps({"bodies": {}}))
+                write_file(bodies_path, orjson.dumps({"bodies": {}}))
                 f.repaired = (f"moved to {where} and started empty; the next sync fetches the "
                               "texts again where its sources still carry them")
                 refetch = True

@@ -88,7 +88,10 @@ class Commit:
         self.decided = False  # commit.json is written: the renames will be done
 
     def stage(self, path: Path, data: bytes) -> Identity:
-        tmp, ident = write_temp(path, data)
+        try:
+            tmp, ident = write_temp(path, data)
+        except OSError as e:
+            raise StorageError(describe_os_error(e, path)) from e
         self.staged.append((tmp, path))
         return ident
 
@@ -99,15 +102,21 @@ class Commit:
         dirs = {t.parent for t, _ in self.staged}
         if len(self.staged) == 1:
             tmp, path = self.staged[0]
-            replace(tmp, path)
+            try:
+                replace(tmp, path)
+            except OSError as e:
+                raise StorageError(describe_os_error(e, path)) from e
         else:
             intent = self.root / COMMIT_FILE
             plan = [[os.path.relpath(t, self.root), os.path.relpath(p, self.root)]
                     for t, p in self.staged]
-            itmp, _ = write_temp(intent, orjson.dumps({"replace": plan}))
-            for d in dirs:
-                fsync_dir(d)  # the temps' names are durable before the intent names them
-            replace(itmp, intent)
+            try:
+                itmp, _ = write_temp(intent, orjson.dumps({"replace": plan}))
+                for d in dirs:
+                    fsync_dir(d)  # the temps' names are durable before the intent names them
+                replace(itmp, intent)
+            except OSError as e:
+                raise StorageError(describe_os_error(e, intent)) from e
             # From here on the commit is decided: whatever interrupts the renames (a second
             # Ctrl-C, a full disk), the temps stay for ``recover`` to finish the job.
             self.decided = True
@@ -208,14 +217,14 @@ class OrjsonStorage(Storage):
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        from companion.storage_io import atomic_write_bytes
+        from companion.storage_io import write_file
 
         raw = orjson.dumps(data)
         commit = self.stage.commit if self.stage is not None else None
         if commit is not None:
             self.identity = commit.stage(self.path, raw)
         else:
-            self.identity = atomic_write_bytes(self.path, raw)
+            self.identity = write_file(self.path, raw)
 
     def stale(self) -> bool:
         """Whether the file changed on disk since this process last read or wrote it."""
