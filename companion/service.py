@@ -238,7 +238,7 @@ class Companion:
 
             if needs_check(spec):  # the server says whether it exists (issue 13)
                 spec.extra["notes"] = check_source(
-                    spec, self.credentials if spec.account else None, self._add_settings(),
+                    spec, self._credentials_or_none(spec), self._add_settings(),
                     self._user_agent())
         self.ensure_config(starter=False)
         return self.config.add_source(spec)
@@ -252,6 +252,16 @@ class Companion:
 
     def _user_agent(self) -> str:
         return self._add_settings().user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
+
+    def _credentials_or_none(self, spec: SourceSpec) -> Credentials | None:
+        """The credentials to check ``spec`` with: required when it names an account; else
+        whatever is logged in, and None when nothing readable is (a public source needs none)."""
+        if spec.account:
+            return self.credentials
+        try:
+            return self.credentials
+        except PlnError:
+            return None
 
     def _discover_feed(
         self,
