@@ -4,7 +4,9 @@ A topic is a folder path joined with "/" ("Edu/Math"). On export a source goes i
 of its first topic and lists every topic in OPML 2.0's ``category`` attribute, so a re-import
 gives the same topics. Fediverse accounts and hashtags are exported as the public RSS feeds
 Mastodon serves for them (``/@user.rss``, ``/tags/TAG.rss``), which any reader can follow,
-and those URLs import back as pln's account and hashtag sources.
+and those URLs import back as pln's account and hashtag sources. Bluesky accounts go out as
+the profile RSS bsky.app serves (``https://bsky.app/profile/HANDLE/rss``) and come back as
+Bluesky sources. Mailboxes have no public feed and are left out, like logged-in timelines.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from companion.errors import UsageError
-from companion.specs import ACCOUNT, FEED, TAG, SourceSpec, host_base_url
+from companion.specs import ACCOUNT, BLUESKY, FEED, MAIL_KINDS, TAG, SourceSpec, host_base_url
 
 _ACCOUNT_RSS = re.compile(r"^/@([A-Za-z0-9_][A-Za-z0-9_.-]*)\.rss$")
 _TAG_RSS = re.compile(r"^/tags/([^/]+)\.rss$")
+_BSKY_RSS = re.compile(r"^/profile/([^/]+)/rss$")
+# Exported Bluesky sources name the public service, whatever ``settings.bluesky_base`` says.
+BLUESKY_WEB = "https://bsky.app"
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,14 @@ def parse_opml(data: bytes | str) -> list[OpmlEntry]:
 
 
 def fediverse_spec(url: str) -> str | None:
-    """``@user@host`` / ``#tag@host`` for a Mastodon public RSS URL, else None."""
+    """``@user@host`` / ``#tag@host`` for a Mastodon public RSS URL, ``bsky:HANDLE`` for a
+    Bluesky profile RSS URL, else None."""
     parts = urlsplit(url)
     if parts.query or not parts.hostname:
         return None
     host = parts.netloc.lower()
+    if host in ("bsky.app", "www.bsky.app") and (m := _BSKY_RSS.match(parts.path)):
+        return f"bsky:{unquote(m.group(1))}"
     if m := _ACCOUNT_RSS.match(parts.path):
         return f"@{m.group(1)}@{host}"
     if m := _TAG_RSS.match(parts.path):
@@ -69,15 +77,25 @@ def fediverse_spec(url: str) -> str | None:
 
 
 def feed_url_for(spec: SourceSpec) -> str | None:
-    """The URL other readers can follow for a source (None for login-only timelines)."""
+    """The URL other readers can follow for a source (None for login-only timelines and
+    mailboxes)."""
     if spec.kind == FEED:
         return spec.target
+    if spec.kind == BLUESKY:
+        return f"{BLUESKY_WEB}/profile/{spec.target}/rss"
     if spec.kind == ACCOUNT:
         user, host = spec.target[1:].split("@", 1)
         return f"{host_base_url(host)}/@{user}.rss"
     if spec.kind == TAG and spec.host:
         return f"{host_base_url(spec.host)}/tags/{spec.target}.rss"
     return None
+
+
+def no_feed_reason(spec: SourceSpec) -> str:
+    """Why a source is left out of an OPML export."""
+    if spec.kind in MAIL_KINDS:
+        return "a mailbox has no public feed"
+    return "needs a login and has no public feed"
 
 
 def export_opml(specs: list[SourceSpec], *, now: datetime | None = None) -> tuple[str, list[SourceSpec]]:

@@ -129,10 +129,12 @@ def export(
 
     Example: pln source export -o pln.opml
     """
+    from companion.opml import no_feed_reason
+
     c = _companion()
     text, skipped = c.export_opml()
     for s in skipped:
-        note(f"not exported: {s.spec} ({s.id}) needs a login and has no public feed")
+        note(f"not exported: {clean(s.spec)} ({s.id}) {no_feed_reason(s)}")
     if output is None:
         typer.echo(text, nl=False)
     else:
