@@ -25,11 +25,20 @@ def _companion():  # type: ignore[no-untyped-def]
 def add(
     spec: str = typer.Argument(
         ..., help="https://… feed or page, @user@host, #tag, #tag@host, home, mentions, "
-        "bookmarks, followed-tags or list:NAME"
+        "bookmarks, followed-tags, list:NAME, maildir:PATH, mbox:PATH, "
+        "imaps://user@host/FOLDER, @handle.bsky.social or bsky:HANDLE"
     ),
     name: str | None = typer.Option(None, "--name", help="A name to show instead of the spec."),
     topic: list[str] = typer.Option([], "--topic", "-t", help="A topic (repeatable)."),
     account: str | None = typer.Option(None, "--account", help="Logged-in account to use."),
+    sender: list[str] = typer.Option(
+        [], "--from", help="Mail sources: keep only mail from this address, or @domain "
+        "(repeatable)."),
+    list_id: list[str] = typer.Option(
+        [], "--list-id", help="Mail sources: keep only mail of this List-Id (repeatable)."),
+    password: str | None = typer.Option(
+        None, "--password", help="IMAP sources: '-' reads the password from stdin (otherwise "
+        "pln asks for it)."),
 ) -> None:
     """Follow a source.
 
@@ -37,10 +46,47 @@ def add(
     """
     c = _companion()
     with c.writing("pln source add"):
-        s = c.add_source(spec, name=name, topics=topic, account=account)
+        s = c.add_source(spec, name=name, topics=topic, account=account, senders=sender,
+                         list_ids=list_id, password=_password_option(password),
+                         read_password=_ask_password)
     for n in s.extra.get("notes", []):
         note(clean(n))
     out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
+
+
+def _password_option(value: str | None) -> str | None:
+    """``--password -``: the first line of stdin (a password never goes on a command line)."""
+    if value is None:
+        return None
+    if value != "-":
+        from companion.errors import UsageError
+
+        raise UsageError("--password takes '-' and reads the password from standard input "
+                         "(a password on the command line would stay in your shell history)")
+    import sys
+
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _ask_password(prompt: str) -> str:
+    return str(typer.prompt(prompt, hide_input=True, err=True))
+
+
+@source_app.command("password")
+def password_(
+    source: str = typer.Argument(..., help="IMAP source id (a unique prefix of 4+ characters)."),
+    password: str | None = typer.Option(
+        None, "--password", help="'-' reads the new password from stdin."),
+) -> None:
+    """Change the password pln keeps for an IMAP source (checked with the server first).
+
+    Example: pln source password 3kq9
+    """
+    c = _companion()
+    with c.writing("pln source password"):
+        s = c.set_mail_password(source, _password_option(password), _ask_password, reuse=False)
+    out.print(Text("password saved for ") + Text(s.id, style="bold") + Text(" ")
+              + safe_text(s.label))
 
 
 @source_app.command("list")
