@@ -263,7 +263,8 @@ def _mail_filters(
         raise UsageError("mark_seen is not available for mbox sources: pln never rewrites an mbox")
     froms = []
     for s in senders:
-        a = s.strip().strip("<>").lower()
+        inside = re.search(r"<([^<>]*)>", s)  # "News <news@example.org>" as mail shows it
+        a = (inside.group(1) if inside else s).strip().lower()
         if a and "@" not in a:
             a = "@" + a  # --from example.org: the whole domain
         if not _SENDER_RE.match(a):
