@@ -134,7 +134,7 @@ class _Session:
             # imaplib's error never contains the password, and neither does this.
             raise AuthError(
                 f"the IMAP server {self.where} refused the login for {addr.user} "
-                f"({_text(e.args[0] if e.args else '')[:120]}) — check the password",
+                f"({_text(e.args[0] if e.args else '')[:120]})",
                 subject=self.subject,
             ) from None
         except (OSError, EOFError) as e:
@@ -250,7 +250,10 @@ def check_login(spec: SourceSpec, password: str, timeout: float) -> None:
     try:
         session.open(password)
         session.select(readonly=True)
-    except (AuthError, SourceError) as e:
+    except AuthError as e:
+        raise UsageError(f"{spec.spec}: {e.message} — check the user name and password; "
+                         "nothing changed") from None
+    except SourceError as e:
         raise UsageError(f"{spec.spec}: {e.message}; nothing changed") from None
     finally:
         session.close()
@@ -268,7 +271,12 @@ class ImapSource:
         addr = imap_address(self.spec)
         session = _Session(addr, float(self.ctx.settings.timeout), self.spec.id)
         try:
-            session.open(_password(self.spec, self.ctx, addr))
+            try:
+                session.open(_password(self.spec, self.ctx, addr))
+            except AuthError as e:
+                e.message = (f"{e.message} — if the password changed, run "
+                             f"`pln source password {self.spec.id}`")
+                raise
             return self._sync(session, state, now)
         finally:
             session.close()
