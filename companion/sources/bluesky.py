@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from companion.errors import FetchError, ParseError
-from companion.models import STATUS_ITEM, Author, ItemData
+from companion.models import STATUS_ITEM, Author, ItemData, iso, parse_iso
 from companion.sources.base import FetchResult, SourceContext
 from companion.sources.feed import http_get, status_error
 from companion.specs import SourceSpec
@@ -174,11 +174,15 @@ class BlueskySource:
                              subject=self.spec.id)
         author = author_from_channel(parsed.get("feed", {}), self.spec.target, base)
         items = [i for e in parsed.get("entries", []) if (i := normalize_post(e, author))]
+        settings = self.ctx.settings
         if not same or not state.get("synced"):
-            settings = self.ctx.settings
-            if settings.first_sync_days:
-                cutoff = now - timedelta(days=settings.first_sync_days)
-                items = [i for i in items if i.published is None or i.published >= cutoff]
             items = items[: settings.first_sync_limit]
+            if settings.first_sync_days:
+                # Kept: a post the first sync left out for its age must not come in later,
+                # while the feed still lists it.
+                new_state["floor"] = iso(now - timedelta(days=settings.first_sync_days))
+        if new_state.get("floor"):
+            floor = parse_iso(new_state["floor"])
+            items = [i for i in items if i.published is None or i.published >= floor]
         new_state["synced"] = True
         return FetchResult(items=tuple(items), state=new_state, requests=1)
