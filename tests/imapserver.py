@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Self
 
 
 def free_port() -> int:
@@ -134,10 +134,10 @@ service imap-login {{
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> Dovecot:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # ----- a client for the test's own use ------------------------------------------------------
@@ -180,7 +180,7 @@ service imap-login {{
         c = self.client(user)
         try:
             c.select(f'"{folder}"', readonly=True)
-            typ, data = c.uid("FETCH", "1:*", "(FLAGS)")
+            _, data = c.uid("FETCH", "1:*", "(FLAGS)")
             return [d.decode() for d in data if d]
         finally:
             c.logout()
@@ -202,11 +202,11 @@ class CuttingProxy:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> CuttingProxy:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self.sock.close()
         self._thread.join(timeout=5)

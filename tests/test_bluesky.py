@@ -32,17 +32,17 @@ def pubdate(dt: datetime) -> str:
 
 POSTS = [  # (rkey, minutes ago, text)
     ("3lbx2k7q5js2c", 30,
-     "New on the blog: how I run exit tickets in Year 9 maths, and what changed when I let "
-     f"students write the questions.\n\n{nl.ARTICLE}?utm_source=bsky&utm_medium=social"),
+     ("New on the blog: how I run exit tickets in Year 9 maths, and what changed when I let "
+      f"students write the questions.\n\n{nl.ARTICLE}?utm_source=bsky&utm_medium=social")),
     ("3lbwzq4mfe22x", 180,
-     "Retrieval practice, the short version: cultofpedagogy.com/retrieval-practice (thanks "
-     "@jennifer.bsky.social!)\nhttps://www.cultofpedagogy.com/retrieval-practice/"),
+     ("Retrieval practice, the short version: cultofpedagogy.com/retrieval-practice (thanks "
+      "@jennifer.bsky.social!)\nhttps://www.cultofpedagogy.com/retrieval-practice/")),
     ("3lbwtc2cakk2p", 600,
-     "Thanks to everyone at the district PD day — \"best session in years\" <3 & see you in "
-     "March.\n\nSlides: bsky.app/profile/ms-lee.bsky.social/post/3lbwtc2cakk2p"),
+     ("Thanks to everyone at the district PD day — \"best session in years\" <3 & see you in "
+      "March.\n\nSlides: bsky.app/profile/ms-lee.bsky.social/post/3lbwtc2cakk2p")),
     ("3lbvkd6ddds2a", 1500, "So true 👇\n\n[contains quote post or other embedded content]"),
-    ("3lbuqz3xh4c2k", 60 * 24 * 9, "An old post from before the first sync window: "
-     "https://www.example.edu/old-news"),
+    ("3lbuqz3xh4c2k", 60 * 24 * 9, ("An old post from before the first sync window: "
+                                    "https://www.example.edu/old-news")),
     ("3lbuoaj2xyk2t", 60 * 24 + 5, "read this: nytimes.com/2026/11/28/us/teachers-ai-gradi..."),
 ]
 
@@ -58,7 +58,7 @@ def profile_rss(host: str) -> bytes:
             f"<description>{go_xml('Maths teacher, Year 9 lead. She/her. Views my own.')}</description>"
             f"<link>https://{host}/profile/{HANDLE}</link>"
             f"<title>{go_xml('@' + HANDLE + ' - Ms Lee 🧮')}</title>{items}</channel></rss>"
-            ).encode("utf-8")
+            ).encode()
 
 
 @pytest.fixture

@@ -178,7 +178,7 @@ def test_a_wrong_password_at_sync_fails_that_source_only(cli, pln_home: Path, do
     assert "refused the login" in r.stderr
     r = cli("source", "password", sid[:4], input=dovecot.users[user] + "\n")
     assert r.stdout.strip().startswith("password saved for ")
-    [mail, feed] = sync(cli)
+    [mail, _feed] = sync(cli)
     assert mail["new"] == 1
 
 

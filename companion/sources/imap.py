@@ -32,7 +32,7 @@ from companion.specs import ImapAddress, SourceSpec, imap_address, is_loopback_h
 
 _BATCH = 50  # messages per UID FETCH
 _UID = re.compile(rb"\bUID (\d+)")
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def mutf7(name: str) -> str:
@@ -175,8 +175,8 @@ class _Session:
         if typ != "OK":
             raise SourceError(f"no folder {folder!r} on {self.where} ({_text(data)[:120]})",
                               subject=self.subject)
-        validity = self.conn.untagged_responses.get("UIDVALIDITY", [b""])[-1]
-        nxt = self.conn.untagged_responses.get("UIDNEXT", [b""])[-1]
+        validity = _text(self.conn.untagged_responses.get("UIDVALIDITY", [b""])[-1])
+        nxt = _text(self.conn.untagged_responses.get("UIDNEXT", [b""])[-1])
         try:
             return int(validity), (int(nxt) if nxt else None)
         except ValueError:
