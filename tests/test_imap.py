@@ -23,12 +23,12 @@ PASSWORD = "c0rrect horse; battery"
 @pytest.fixture(scope="module")
 def dovecot() -> Iterator[Dovecot]:
     """One Dovecot for the module; each test has its own user (its own mailbox)."""
-    users = {f"t{n}": f"{PASSWORD}{n}" for n in range(12)}
+    users = {f"t{n}": f"{PASSWORD}{n}" for n in range(16)}
     with Dovecot(users) as server:
         yield server
 
 
-_next = iter(range(12))
+_next = iter(range(16))
 
 
 @pytest.fixture
@@ -227,3 +227,22 @@ def test_filters_and_mark_seen_on_the_server(cli, pln_home: Path, dovecot: Dovec
     flags = dovecot.flags(user, "Newsletters")
     seen = ["\\Seen" in f for f in flags]
     assert seen == [True, False, False, True]  # only what this source took
+
+
+def test_a_message_over_the_size_cap_is_never_downloaded(cli, pln_home: Path, dovecot: Dovecot, user: str) -> None:  # type: ignore[no-untyped-def]
+    huge = nl.personal(NOW).replace(b"Can you take Thursday?", b"x" * 60_000)
+    dovecot.append(user, "Newsletters", nl.substack(NOW), huge, nl.buttondown_cp1252(NOW))
+    add(cli, dovecot, user)
+    cfg = pln_home / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[settings]\n", "[settings]\nmax_bytes = 50000\n"))
+    [res] = sync(cli)
+    assert (res["status"], res["new"]) == ("ok", 2)
+    assert res["notes"] == ["1 message(s) larger than max_bytes (50000 bytes) were left out"]
+    [res] = sync(cli)  # not asked for again
+    assert (res["status"], res["notes"]) == ("not_modified", [])
+
+
+def test_no_password_and_no_one_to_type_it(cli, pln_home: Path, dovecot: Dovecot, user: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("source", "add", spec(dovecot, user), input="", code=2)
+    assert "no password given" in r.stderr and "--password -" in r.stderr
+    assert "Traceback" not in r.stdout + r.stderr

@@ -69,7 +69,13 @@ def _password_option(value: str | None) -> str | None:
 
 
 def _ask_password(prompt: str) -> str:
-    return str(typer.prompt(prompt, hide_input=True, err=True))
+    try:
+        return str(typer.prompt(prompt, hide_input=True, err=True))
+    except typer.Abort:  # end of input: nobody there to type it
+        from companion.errors import UsageError
+
+        raise UsageError("no password given: type it when asked, or pass --password - to read "
+                         "it from standard input; nothing changed") from None
 
 
 @source_app.command("password")

@@ -32,6 +32,7 @@ from companion.specs import ImapAddress, SourceSpec, imap_address, is_loopback_h
 
 _BATCH = 50  # messages per UID FETCH
 _UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -187,6 +188,19 @@ class _Session:
         data = self.call("uid", "SEARCH", None, criteria)
         return sorted({int(x) for x in _text(data).split() if x.isdigit()})
 
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """UID -> RFC822.SIZE, so a message over the size cap is never downloaded."""
+        out: dict[int, int] = {}
+        for i in range(0, len(uids), _BATCH * 10):
+            batch = ",".join(str(u) for u in uids[i:i + _BATCH * 10])
+            for part in self.call("uid", "FETCH", batch, "(UID RFC822.SIZE)"):
+                text = part[0] if isinstance(part, tuple) else part
+                if isinstance(text, bytes):
+                    uid, size = _UID.search(text), _SIZE.search(text)
+                    if uid and size:
+                        out[int(uid.group(1))] = int(size.group(1))
+        return out
+
     def fetch(self, uids: list[int]) -> list[tuple[int, bytes]]:
         """(uid, the whole message) for each UID, without setting \\Seen (BODY.PEEK)."""
         out: list[tuple[int, bytes]] = []
@@ -303,6 +317,14 @@ class ImapSource:
                 top = uidnext - 1  # filtered out or deleted meanwhile: nothing to ask again
         if first and self.ctx.settings.first_sync_limit:
             uids = uids[-self.ctx.settings.first_sync_limit:]
+        if uids:
+            cap = int(self.ctx.settings.max_bytes)
+            sizes = session.sizes(uids)
+            big = [u for u in uids if sizes.get(u, 0) > cap]
+            if big:
+                notes.append(f"{len(big)} message(s) larger than max_bytes ({cap} bytes) "
+                             "were left out")
+                uids = [u for u in uids if u not in set(big)]
         picker = Picker(self.spec, self.ctx, now, first=first)
         kept: list[int] = []
         for uid, raw in session.fetch(uids):
