@@ -326,16 +326,12 @@ class ImapSource:
                              "were left out")
                 uids = [u for u in uids if u not in set(big)]
         picker = Picker(self.spec, self.ctx, now, first=first)
-        kept: list[int] = []
         for uid, raw in session.fetch(uids):
-            if picker.offer(raw, f"{validity}:{uid}")[1]:
-                kept.append(uid)
+            picker.offer(raw, f"{validity}:{uid}", tag=uid)
         result = picker.result({"uidvalidity": validity, "uid": max(top, last)},
                                requests=session.requests)
-        if self.spec.mark_seen and kept:
-            taken = {i.key for i in result.items}
-            by_key = dict(zip((i.key for i in picker.items), kept, strict=False))
-            flag = [u for k, u in by_key.items() if k in taken]
+        if self.spec.mark_seen and picker.taken:
+            flag = sorted(picker.taken)
             for i in range(0, len(flag), _BATCH):
                 session.call("uid", "STORE", ",".join(map(str, flag[i:i + _BATCH])),
                              "+FLAGS.SILENT", "(\\Seen)")

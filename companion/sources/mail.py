@@ -40,53 +40,65 @@ def mid_hash(message_id: str, fallback: str) -> str:
 @dataclass
 class Picker:
     """Turns the messages a fetch found into items: filters, dedupe by Message-ID, and the
-    bounds of a first sync. Shared by the Maildir, mbox and IMAP sources."""
+    bounds of a first sync. Shared by the Maildir, mbox and IMAP sources.
+
+    ``offer`` reads only the headers; a message is turned into an item in ``result``, once
+    the first sync's bounds are known, so a first sync of a mailbox with years of mail
+    parses only the messages it keeps."""
 
     spec: SourceSpec
     ctx: SourceContext
     now: datetime
     first: bool
-    seen: set[str] = field(default_factory=set)  # mid hashes already handled
-    items: list[ItemData] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # tokens of messages already handled
+    # (date, raw, received, tag) of the messages to turn into items
+    pending: list[tuple[datetime | None, bytes, datetime | None, Any]] = field(
+        default_factory=list)
+    taken: list[Any] = field(default_factory=list)  # tags of the messages that became items
     bad: int = 0
     filtered: int = 0
 
-    def offer(self, raw: bytes, fallback: str,
-              received: datetime | None = None) -> tuple[str, bool]:
-        """Consider one message: (its token for the state, whether it became an item).
-
-        Every message offered is remembered (``seen``) whatever became of it."""
-        from companion.sources.mail_items import envelope, normalize_message, wanted
+    def offer(self, raw: bytes, fallback: str, received: datetime | None = None,
+              tag: Any = None) -> str:
+        """Consider one message; returns its token for the saved state. Every message
+        offered is remembered (``seen``) whatever becomes of it."""
+        from companion.sources.mail_items import envelope, wanted
 
         try:
             env = envelope(raw)
         except _BAD_MESSAGE:
             self.bad += 1
-            return mid_hash("", fallback), False
+            return mid_hash("", fallback)
         token = mid_hash(env.message_id, fallback)
         if token in self.seen:
-            return token, False
+            return token
         self.seen.add(token)
         if not wanted(env, self.spec.senders, self.spec.list_ids):
             self.filtered += 1
-            return token, False
-        try:
-            item = normalize_message(raw, received=received, scope=self.spec.id)
-        except _BAD_MESSAGE:
-            self.bad += 1
-            return token, False
-        self.items.append(item)
-        return token, True
+            return token
+        date = env.date or received
+        days = self.ctx.settings.first_sync_days
+        if self.first and days and date is not None and date < self.now - timedelta(days=days):
+            return token  # older than a first sync reaches: remembered, never imported
+        self.pending.append((date, raw, received, tag))
+        return token
 
     def result(self, state: dict[str, Any], *, requests: int = 0) -> FetchResult:
-        """The items (oldest first; a first sync bounded by count and age) and the state."""
-        items = sorted(self.items, key=lambda i: (i.published is None, i.published or self.now))
-        if self.first:
-            settings = self.ctx.settings
-            if settings.first_sync_days:
-                cutoff = self.now - timedelta(days=settings.first_sync_days)
-                items = [i for i in items if i.published is None or i.published >= cutoff]
-            items = items[-settings.first_sync_limit:] if settings.first_sync_limit else items
+        """The items (oldest first; a first sync bounded by count) and the state."""
+        from companion.sources.mail_items import normalize_message
+
+        pending = sorted(self.pending, key=lambda p: p[0] or self.now)
+        limit = self.ctx.settings.first_sync_limit
+        if self.first and limit:
+            pending = pending[-limit:]
+        items: list[ItemData] = []
+        for _, raw, received, tag in pending:
+            try:
+                items.append(normalize_message(raw, received=received, scope=self.spec.id))
+            except _BAD_MESSAGE:
+                self.bad += 1
+                continue
+            self.taken.append(tag)
         notes = []
         if self.bad:
             notes.append(f"{self.bad} message(s) could not be read and were skipped")
@@ -152,7 +164,6 @@ class MaildirSource:
         picker = Picker(self.spec, self.ctx, now, first=not state.get("synced"),
                         seen=set(known.values()))
         keys: dict[str, str] = {k: v for k, v in known.items() if k in files}  # gone: forgotten
-        read: list[tuple[str, str]] = []  # (path, item key) of messages that became items
         for key, path in sorted(files.items()):
             if key in known:
                 continue
@@ -164,14 +175,11 @@ class MaildirSource:
                 continue
             except OSError as e:
                 raise _missing(self.spec, f"cannot be read: {e.strerror}") from e
-            keys[key], new = picker.offer(raw, key, received)
-            if new:
-                read.append((path, picker.items[-1].key))
+            keys[key] = picker.offer(raw, key, received, tag=path)
         new_state = {**state, "keys": keys, "synced": True}
         result = picker.result(new_state)
-        if self.spec.mark_seen and result.items:
-            kept = {i.key for i in result.items}  # not those a first sync left out
-            _flag_seen(self.spec.target, [p for p, k in read if k in kept])
+        if self.spec.mark_seen and picker.taken:
+            _flag_seen(self.spec.target, picker.taken)
         return result
 
 
@@ -221,7 +229,7 @@ class MboxSource:
                     raw = box.get_bytes(key)
                     # a message without a Message-ID is known by its bytes
                     fallback = hashlib.blake2b(raw, digest_size=12).hexdigest()
-                    present.append(picker.offer(raw, fallback)[0])
+                    present.append(picker.offer(raw, fallback))
             finally:
                 box.close()
         except (mailbox.Error, OSError) as e:
