@@ -111,3 +111,19 @@ def test_envelope_and_filters() -> None:
     assert wanted(env, ("nobody@example.org",), ("lettre.cafepedagogique.net",))
     assert not wanted(envelope(nl.personal(NOW)), ("@cafepedagogique.net",),
                       ("teachinglab.substack.com",))
+
+
+def test_raw_utf8_headers_are_read_not_mangled() -> None:
+    """RFC 6532 (and many small senders): UTF-8 written straight into the headers, 8bit body."""
+    raw = ("From: Café Pédagogique <lettre@cafepedagogique.net>\r\n"
+           "Subject: Évaluer autrement – 8 bits\r\n"
+           "Message-ID: <8bit.1@cafepedagogique.net>\r\n"
+           "Date: Mon, 30 Nov 2026 07:15:00 +0000\r\n"
+           "List-Id: Café <lettre.cafepedagogique.net>\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\n"
+           "Bonjour – ça va ?\r\n").encode()
+    item = normalize_message(raw)
+    assert (item.title, item.author.name) == ("Évaluer autrement – 8 bits", "Café Pédagogique")
+    assert item.text.startswith("Bonjour – ça va ?")
+    assert envelope(raw).list_id == "lettre.cafepedagogique.net"

@@ -99,11 +99,21 @@ class Envelope:
 
 
 def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # noqa: BLE001 - a malformed header must not lose the message
-        return ""
-    return "" if value is None else str(value)
+    """A header's value as sent, unfolded; raw 8-bit text (UTF-8 written straight into the
+    header, RFC 6532, or a legacy charset) decoded rather than mangled."""
+    want = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() != want:
+            continue
+        value = str(value)
+        if any("\udc80" <= c <= "\udcff" for c in value):  # bytes the parser could not read
+            raw = value.encode("ascii", "surrogateescape")
+            try:
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                value = raw.decode("cp1252", "replace")
+        return re.sub(r"\r?\n[ \t]+", " ", value).strip()
+    return ""
 
 
 def _list_id(value: str) -> str:
