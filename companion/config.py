@@ -44,6 +44,7 @@ class Settings:
     retention_days: int = 0  # 0 = never prune automatically
     mark_shares_read: bool = True
     default_account: str | None = None
+    sync_markers: bool = False  # home read position shared with other apps (issue 17)
 
 
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
@@ -56,6 +57,7 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "retention_days": (int,),
     "mark_shares_read": (bool,),
     "default_account": (str,),
+    "sync_markers": (bool,),
 }
 
 

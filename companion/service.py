@@ -389,6 +389,10 @@ class Companion:
                 self._collect(pool, todo, run, states, results, now, progress)
         finally:
             close_sources()
+        if settings.sync_markers:  # issue 17: home read position shared with other apps
+            from companion.network.markers import after_sync
+
+            after_sync(self, specs, results, now)
         if settings.retention_days > 0:
             self.prune(timedelta(days=settings.retention_days), now)
         self.store.flush()
@@ -461,6 +465,10 @@ class Companion:
                     result.notes.append(f"moved permanently to {fetched.new_url}")
                 result.new, result.updated = self._store_items(spec.id, fetched.items, now,
                                                                fetched.prepared)
+                if spec.kind == "home" and self.settings.sync_markers:
+                    from companion.network.markers import remember
+
+                    remember(self, spec, fetched.items)  # where each entry sits (issue 17)
                 health.update(last_success=iso(now), failures=0)
                 health["items"] = int(health.get("items", 0)) + result.new
                 state["source"] = dict(fetched.state)
@@ -643,6 +651,7 @@ class Companion:
         if flags.get("read") is True:
             changes = {**self._plain_shares(ids), **changes}
         self.store.update_many(changes)
+        self._read_hook(changes, flags)
         return ids
 
     def mark_all(self, flt: ItemFilter, **flags: bool) -> int:
@@ -651,7 +660,16 @@ class Companion:
         changes = {r["id"]: dict(flags) for r in recs}
         if flags.get("read") is True:
             changes = {**self._plain_shares(list(changes)), **changes}
-        return self.store.update_many(changes)
+        n = self.store.update_many(changes)
+        self._read_hook(changes, flags)
+        return n
+
+    def _read_hook(self, changes: dict[str, Any], flags: dict[str, bool]) -> None:
+        """Items just marked read: move the home read marker (issue 17, sync_markers)."""
+        if flags.get("read") is True and changes and self.settings.sync_markers:
+            from companion.network.markers import after_read
+
+            after_read(self, list(changes))
 
     def _plain_shares(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Statuses that only share one of these stories (no commentary of their own)."""
