@@ -198,10 +198,16 @@ class InstanceAPI:
         return dict(self.call("unfollowing", self.api.account_unfollow, account_id))
 
     def following(self) -> tuple[list[dict[str, Any]], bool]:
-        """Everyone the account follows (Account entities) and whether the list is complete."""
-        me = self.me_id()
+        """Everyone the account follows (Account entities) and whether the list is complete:
+        fewer than the ``following_count`` the server reports means paging stopped early (a
+        server that ignores ``max_id`` sends its first page again)."""
+        me = self.call("your account", self.api.account_verify_credentials)
+        me_id = sid(me.get("id")) or self.me_id()
         rows, complete = self.pages("the accounts you follow",
-                                    lambda **p: self.api.account_following(me, **p))
+                                    lambda **p: self.api.account_following(me_id, **p))
+        count = me.get("following_count")
+        if isinstance(count, int) and len(rows) < count:
+            complete = False
         return [dict(r) for r in rows], complete
 
     def suggestions(self) -> list[tuple[dict[str, Any], str]]:

@@ -218,7 +218,8 @@ def following(c: Companion, *, account: str | None = None) -> FollowingList:
                          "people are listed")
         local = api.local_hosts
     if not complete:
-        notes.append("the server's list was cut off; not everything may be shown")
+        notes.append(f"{acct.instance} listed fewer accounts than it says you follow, or "
+                     "stopped paging: some may be missing")
     out_people = []
     for p in people:
         exact, covered = _match_sources(c, acct, "person", p.handle, local)
