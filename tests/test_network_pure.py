@@ -222,8 +222,8 @@ def test_websites_of_a_real_mastodon_profile() -> None:
     acct = _cassette_account("test_timeline_disabled.yaml", "Mastodon")
     assert [f["name"] for f in acct["fields"]] == ["Homepage", "Source Code", "Blog", "Donate"]
     got = websites(acct["fields"], own_hosts=["mastodon.social"])
-    assert got == (Website("Homepage", "https://joinmastodon.org/"),
-                   Website("Blog", "https://blog.joinmastodon.org/"))
+    assert got == (Website("Homepage", "https://joinmastodon.org"),
+                   Website("Blog", "https://blog.joinmastodon.org"))
 
 
 def test_websites_of_plain_text_fields_and_profiles_elsewhere() -> None:
@@ -238,7 +238,7 @@ def test_websites_of_plain_text_fields_and_profiles_elsewhere() -> None:
         {"name": "Site", "value": '<a href="http://teach.example/">teach</a>'},
     ]
     assert websites(fields, own_hosts=["home.example"]) == (
-        Website("Blog", "https://dana.example/blog"),
+        Website("Blog", "https://dana.example/blog/?utm_source=masto"),
         Website("Site", "http://teach.example/"),
     )
 

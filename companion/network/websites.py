@@ -56,7 +56,8 @@ def _is_profile_or_social(url: str, own_hosts: set[str]) -> bool:
 
 
 def websites(fields: Iterable[Mapping[str, Any]], *, own_hosts: Iterable[str] = ()) -> tuple[Website, ...]:
-    """Candidate blog links of a profile, in field order, one per host (canonical form)."""
+    """Candidate blog links of a profile (http/https, as written, without a fragment), in
+    field order, one per host."""
     from companion.html import links
 
     own = {h.lower().removeprefix("www.") for h in own_hosts if h}
@@ -67,8 +68,10 @@ def websites(fields: Iterable[Mapping[str, Any]], *, own_hosts: Iterable[str] = 
         value = str(f.get("value") or "")
         hrefs = [h for h, _, _ in links(value)] or _BARE.findall(_TAGS.sub(" ", value))
         for href in hrefs:
-            url = canonical_url(href.strip())
-            if url is None or _host(url) in seen or _is_profile_or_social(url, own):
+            url = href.strip().split("#", 1)[0]
+            # canonical only to judge it: the page is fetched as written ("/blog/" and
+            # "/blog" may be different pages)
+            if canonical_url(url) is None or _host(url) in seen or _is_profile_or_social(url, own):
                 continue
             seen.add(_host(url))  # one site per host: its pages name the same feed
             out.append(Website(label=label, url=url))
