@@ -209,7 +209,7 @@ def following(
         warn(clean(n))
     n_tags = f" and {len(got.tags)} hashtag{'s' if len(got.tags) != 1 else ''}" if got.tags is not None else ""
     out.print(safe_text(f"{got.account} ({got.handle} on {got.instance}) follows {len(got.people)} "
-                        f"{'person' if len(got.people) == 1 else 'people'}{n_tags}"))
+                        f"{'person' if len(got.people) == 1 else 'people'}{n_tags}"), soft_wrap=True)
 
     def synced(by: list[Any], spec: str) -> Text:
         if not by:
@@ -220,12 +220,12 @@ def following(
         out.print(Text("people", style="bold"))
         rows = [[Text("  ") + safe_text(p.handle, oneline=True), safe_text(p.name, oneline=True),
                  synced(by, p.handle)] for p, by in got.people]
-        out.print(grid(rows, flex=1, max_widths={1: 24}), soft_wrap=True)
+        out.print(grid(rows, flex=2, max_widths={1: 24}), soft_wrap=True)
     if got.tags:
         out.print(Text("hashtags", style="bold"))
         rows = [[Text("  ") + safe_text(f"#{t}", oneline=True), synced(by, f"'#{t}'")]
                 for t, by in got.tags]
-        out.print(grid(rows, flex=0), soft_wrap=True)
+        out.print(grid(rows, flex=1), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
