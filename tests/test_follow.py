@@ -255,8 +255,9 @@ def test_following_stops_on_a_server_that_ignores_max_id(cli: Any) -> None:
         res = cli("following", "--json")
         got = json.loads(res.stdout)
         assert len(got["people"]) == 40 and got["complete"] is False
-        assert got["notes"] == [f"{proxy.base_url} listed fewer accounts than it says you "
-                                "follow, or stopped paging: some may be missing"]
+        note = (f"{proxy.base_url} listed fewer accounts than it says you follow, or stopped "
+                "paging: some may be missing")
+        assert got["notes"] == [note]
         assert proxy.count("GET", r"/following$") == 2
 
 

@@ -303,7 +303,7 @@ def _people(ctx: _Ctx, suggested: Sequence[Suggested]) -> tuple[PersonSuggestion
                if r.get("starred") and r.get("link_key")}
     shares: dict[str, dict[str, list[Record]]] = {}
     for r in sorted(ctx.records, key=lambda r: (r["published"], r["id"])):
-        lk = r.get("link_key")
+        lk = str(r.get("link_key") or "")
         if r["kind"] == FEED or lk not in starred:
             continue
         author = _author(r)
