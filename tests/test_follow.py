@@ -288,3 +288,16 @@ def test_no_account_logged_in(cli: Any) -> None:
     assert "no Mastodon account is logged in — run `pln login" in res.stderr
     res = cli("following", code=2)
     assert "no Mastodon account is logged in" in res.stderr
+
+
+def test_a_server_that_does_not_tell_relationships(cli: Any, srv: Any) -> None:
+    """Without /accounts/relationships pln cannot know beforehand: it asks the server to
+    follow or unfollow all the same (both are idempotent there)."""
+    with PartialProxy(srv.base_url, missing=(r"^/api/v1/accounts/relationships",)) as proxy:
+        login(cli, proxy.base_url)
+        res = cli("unfollow", handle("bob"))
+        assert res.stdout.startswith(f"unfollowed {handle('bob')}")
+        assert follows(srv, "alice", "bob")["following"] is False
+        res = cli("follow", handle("bob"))
+        assert res.stdout.startswith(f"following {handle('bob')}")
+        assert follows(srv, "alice", "bob")["following"] is True

@@ -118,11 +118,13 @@ def follow(c: Companion, text: str, *, account: str | None = None, undo: bool = 
             found = api.resolve(target)
             target = person_of(api, found).handle or target
             aid = sid(found.get("id"))
-            rel = api.relationship(aid) or {}
-            was = "following" if rel.get("following") else "requested" if rel.get("requested") else ""
+            rel = api.relationship(aid)
+            was: str | None = None  # unknown: the server would not say
+            if rel is not None:
+                was = "following" if rel.get("following") else "requested" if rel.get("requested") else ""
             if undo:
-                state = "not_following" if not was else "unfollowed"
-                if was:
+                state = "not_following" if was == "" else "unfollowed"
+                if was != "":
                     api.unfollow(aid)
             elif was:
                 state = "already" if was == "following" else "requested"
@@ -133,9 +135,11 @@ def follow(c: Companion, text: str, *, account: str | None = None, undo: bool = 
         else:
             try:
                 info = api.followed_tag_state(target)
-                if undo:
+                if undo and info is False:
+                    state = "not_following"
+                elif undo:
                     api.unfollow_tag(target)
-                    state = "unfollowed" if info is not False else "not_following"
+                    state = "unfollowed"
                 elif info is True:
                     state = "already"
                 else:
