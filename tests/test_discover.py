@@ -93,7 +93,7 @@ def test_suggestions_and_their_evidence(cli: Any, net: Any) -> None:
         # three posts in your hashtags (#pln is followed on the server) + suggested
         # (ahead of dan at the same score: her evidence is more recent)
         (handle("erin"), 4, 3, [{"tag": "edtech", "posts": 3}, {"tag": "pln", "posts": 1}],
-         [sid["erin3"], sid["erin2"], sid["erin1"]], [], True),
+         [sid["erin3"], *newest_first(cli, sid["erin2"], sid["erin1"])], [], True),
         # one #edtech post is not "often"; shared the starred link (utm_ dropped) + suggested
         (handle("dan"), 4, 0, [], [], [(star, [sid["dan1"]])], True),
         # the instance's suggestions alone (carol posted once; gina never)
