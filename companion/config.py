@@ -52,6 +52,7 @@ class Settings:
     # Where Bluesky profiles are read as RSS (``BASE/profile/HANDLE/rss``); tests and
     # mirrors point it elsewhere.
     bluesky_base: str = "https://bsky.app"
+    sync_markers: bool = False  # home read position shared with other apps (issue 17)
 
 
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
@@ -65,6 +66,7 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "mark_shares_read": (bool,),
     "default_account": (str,),
     "bluesky_base": (str,),
+    "sync_markers": (bool,),
 }
 
 

@@ -501,6 +501,10 @@ class Companion:
                 self._collect(pool, todo, run, states, results, now, progress)
         finally:
             close_sources()
+        if settings.sync_markers:  # issue 17: home read position shared with other apps
+            from companion.network.markers import after_sync
+
+            after_sync(self, specs, results, now)
         if settings.retention_days > 0:
             self.prune(timedelta(days=settings.retention_days), now)
         self.store.flush()
@@ -587,6 +591,10 @@ class Companion:
                     result.notes.append(self.config.move_feed(spec.id, fetched.new_url))
                 result.new, result.updated, added = self._file_items(
                     spec.id, fetched.items, now, fetched.prepared)
+                if spec.kind == "home" and self.settings.sync_markers:
+                    from companion.network.markers import remember
+
+                    remember(self, spec, fetched.items)  # where each entry sits (issue 17)
                 health.update(last_success=iso(now), failures=0)
                 health["items"] = int(health.get("items", 0)) + added
                 state["source"] = dict(fetched.state)
@@ -778,6 +786,7 @@ class Companion:
         if flags.get("read") is True:
             changes = {**self._plain_shares(ids), **changes}
         self.store.update_many(changes)
+        self._read_hook(changes, flags)
         return ids
 
     def mark_all(self, flt: ItemFilter, **flags: bool) -> int:
@@ -786,7 +795,16 @@ class Companion:
         changes = {r["id"]: dict(flags) for r in recs}
         if flags.get("read") is True:
             changes = {**self._plain_shares(list(changes)), **changes}
-        return self.store.update_many(changes)
+        n = self.store.update_many(changes)
+        self._read_hook(changes, flags)
+        return n
+
+    def _read_hook(self, changes: dict[str, Any], flags: dict[str, bool]) -> None:
+        """Items just marked read: move the home read marker (issue 17, sync_markers)."""
+        if flags.get("read") is True and changes and self.settings.sync_markers:
+            from companion.network.markers import after_read
+
+            after_read(self, list(changes))
 
     def _plain_shares(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Statuses that only share one of these stories (no commentary of their own)."""
