@@ -150,7 +150,7 @@ def test_errors_are_one_failed_source(cli, bsky, status: int, message: str) -> N
                content_type="text/plain")
     cli("source", "add", "@nobody.bsky.social")
     cli("source", "add", f"@{HANDLE}")
-    r = cli("sync", code=1)
+    r = cli("sync")
     assert message in r.stdout + r.stderr
     assert "Traceback" not in r.stdout + r.stderr
     assert len(items(cli)) == 5  # the other account synced
@@ -160,7 +160,7 @@ def test_not_a_feed(cli, bsky) -> None:  # type: ignore[no-untyped-def]
     bsky.route("/profile/page.bsky.social/rss", body="<html><body>Log in</body></html>",
                content_type="text/html")
     cli("source", "add", "@page.bsky.social")
-    r = cli("sync", code=1)
+    r = cli("sync")
     assert "did not answer with a profile RSS feed" in r.stdout + r.stderr
 
 
@@ -178,7 +178,7 @@ def test_opml_export_and_import_through_the_cli(cli, pln_home: Path, tmp_path: P
     before = json.loads(cli("source", "list", "--json").stdout)
     (pln_home / "config.toml").unlink()
     r = cli("source", "import", str(opml))
-    assert r.stdout.strip() == "imported 1 source(s)"
+    assert r.stdout.strip() == "imported 1 source"
     [back] = json.loads(cli("source", "list", "--json").stdout)
     assert (back["id"], back["kind"], back["spec"], back["name"], back["topics"]) == (
         before[0]["id"], "bluesky", f"@{HANDLE}", "Ms Lee", ["maths"])

@@ -86,10 +86,10 @@ def test_a_marker_moved_elsewhere_marks_older_items_read_at_sync(cli: Any, srv: 
     set_marker(srv, s[1]["id"])
     s += posts(srv, "bob", "four")
     res = cli("sync")
-    assert f"{home} home: read marker set in another app: 2 older home items marked read" in res.stderr
+    assert f"{home} home: read marker set in another app: 2 older home items marked read" in res.stdout
     assert read_state(cli, s) == [True, True, False, False]
     again = cli("sync")  # the same marker: nothing more
-    assert "read marker" not in again.stderr
+    assert "read marker" not in again.stdout
 
     # an item marked unread by hand before the marker pln saw stays unread
     cli("unread", iid(cli, s[0]))
@@ -157,7 +157,7 @@ def test_two_conflicts_keep_the_marker_for_the_next_sync(cli: Any, srv: Any, pln
     assert marker(srv) == (None, None)
     res = cli("sync")
     assert marker(srv)[0] == str(s[1]["id"])
-    assert "read marker" not in res.stderr
+    assert "read marker" not in res.stdout
     assert read_state(cli, s) == [False, True]
 
 
@@ -182,16 +182,16 @@ def test_a_server_without_markers_is_reported_once_and_nothing_is_lost(
         home = setup(cli, pln_home, proxy.base_url)
         res = cli("sync")
         host = proxy.base_url.split("://")[1]
-        assert res.stderr.count("has no read markers API") == 1
+        assert res.stdout.count("has no read markers API") == 1
         assert (f"{home} home: {host} has no read markers API (404): your read position is "
-                "kept in pln only (set sync_markers = false to stop trying)") in res.stderr
-        assert "2 ok" not in res.stderr and "1 ok" in res.stderr and "2 new" in res.stderr
+                "kept in pln only (set sync_markers = false to stop trying)") in res.stdout
+        assert "2 ok" not in res.stdout and "1 ok" in res.stdout and "2 new" in res.stdout
         asked = proxy.count("GET", r"^/api/v1/markers")
         res = cli("read", iid(cli, s[1]))  # no warning again, and not asked again today
         assert "warning" not in res.stderr
         s += posts(srv, "bob", "three")
         res = cli("sync")
-        assert "read marker" not in res.stderr and "1 new" in res.stderr
+        assert "read marker" not in res.stdout and "1 new" in res.stdout
         assert proxy.count("GET", r"^/api/v1/markers") == asked
         assert proxy.count("POST", r"^/api/v1/markers") == 0
     assert read_state(cli, s) == [False, True, False]
@@ -220,5 +220,5 @@ def test_items_synced_before_markers_were_on_go_by_their_date(cli: Any, srv: Any
     set_settings(pln_home, sync_markers=True)
     set_marker(srv, s[1]["id"])
     res = cli("sync")
-    assert "2 older home items marked read" in res.stderr
+    assert "2 older home items marked read" in res.stdout
     assert read_state(cli, s) == [True, True, False]
