@@ -14,8 +14,11 @@ from companion.errors import ConfigError, UsageError
 from companion.paths import bundled_config_dir
 from companion.specs import (
     ACCOUNT,
+    BLUESKY,
     FEED,
+    IMAP,
     LIST,
+    MAIL_KINDS,
     TAG,
     TIMELINES,
     SourceSpec,
@@ -30,8 +33,9 @@ if TYPE_CHECKING:
     from companion.locking import WriteLock
 
 # The key that names a source's kind in config.toml, in the order they are checked.
-_KIND_KEYS = ("url", "user", "tag", "timeline", "list")
+_KIND_KEYS = ("url", "user", "tag", "timeline", "list", "maildir", "mbox", "imap", "bluesky")
 _COMMON_KEYS = {"name", "topics", "account", "id", "host"}
+_MAIL_KEYS = {"from", "list_id", "mark_seen"}  # options of mail sources (issue 18)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class Settings:
     retention_days: int = 0  # 0 = never prune automatically
     mark_shares_read: bool = True
     default_account: str | None = None
+    # Where Bluesky profiles are read as RSS (``BASE/profile/HANDLE/rss``); tests and
+    # mirrors point it elsewhere.
+    bluesky_base: str = "https://bsky.app"
+    sync_markers: bool = False  # home read position shared with other apps (issue 17)
 
 
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
@@ -59,6 +67,8 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "retention_days": (int,),
     "mark_shares_read": (bool,),
     "default_account": (str,),
+    "bluesky_base": (str,),
+    "sync_markers": (bool,),
 }
 
 
@@ -86,6 +96,10 @@ def _parse_settings(raw: Any, path: Path) -> Settings:
             raise ConfigError(f"{_where(path, 'settings.' + key)}: must be positive")
         if key in ("first_sync_days", "retention_days") and value < 0:
             raise ConfigError(f"{_where(path, 'settings.' + key)}: must not be negative")
+        if key == "bluesky_base":
+            if not value.startswith(("http://", "https://")):
+                raise ConfigError(f"{_where(path, 'settings.' + key)}: expected an http(s):// URL")
+            value = value.rstrip("/")
         values[key] = float(value) if key == "timeout" else value
     return Settings(**values)
 
@@ -130,11 +144,11 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
     kinds = [k for k in _KIND_KEYS if k in raw]
     if len(kinds) != 1:
         raise ConfigError(
-            f"{_where(path, loc)}: needs exactly one of url, user, tag, timeline, list"
-            + (f" (has {', '.join(kinds)})" if kinds else "")
+            f"{_where(path, loc)}: needs exactly one of url, user, tag, timeline, list, maildir, "
+            "mbox, imap, bluesky" + (f" (has {', '.join(kinds)})" if kinds else "")
         )
     key = kinds[0]
-    unknown = set(raw) - _COMMON_KEYS - set(_KIND_KEYS)
+    unknown = set(raw) - _COMMON_KEYS - set(_KIND_KEYS) - _MAIL_KEYS
     if unknown:
         raise ConfigError(f"{_where(path, loc + '.' + sorted(unknown)[0])}: unknown field")
     for k in ("name", "account", "id", "host"):
@@ -146,17 +160,33 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
     value = raw[key]
     if not isinstance(value, str):
         raise ConfigError(f"{_where(path, f'{loc}.{key}')}: expected a string, got {value!r}")
+    mail: dict[str, Any] = {}
+    for k, arg in (("from", "senders"), ("list_id", "list_ids")):
+        v = raw.get(k, [])
+        v = [v] if isinstance(v, str) else v
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"{_where(path, f'{loc}.{k}')}: expected a string or a list of strings")
+        mail[arg] = v
+    if not isinstance(raw.get("mark_seen", False), bool):
+        raise ConfigError(f"{_where(path, f'{loc}.mark_seen')}: expected true or false")
+    mail["mark_seen"] = raw.get("mark_seen", False)
     text = {
         "url": value,
         "user": value if value.startswith("@") else f"@{value}",
         "tag": f"#{value.lstrip('#')}" + (f"@{raw['host']}" if raw.get("host") else ""),
         "timeline": value,
         "list": f"list:{value}",
+        "maildir": f"maildir:{value}",
+        "mbox": f"mbox:{value}",
+        "imap": value,
+        "bluesky": f"bsky:{value}",
     }[key]
+    if key == "imap" and not value.lower().startswith(("imap://", "imaps://")):
+        raise ConfigError(f"{_where(path, f'{loc}.imap')}: expected imaps://user@host/FOLDER")
     try:
         spec = parse_spec(
             text, name=raw.get("name"), topics=topics, account=raw.get("account"),
-            id=raw.get("id") or None,
+            id=raw.get("id") or None, **mail,
         )
     except UsageError as e:
         detail = e.message
@@ -177,6 +207,12 @@ def source_to_table(spec: SourceSpec) -> Table:
     t = tomlkit.table()
     if spec.kind == FEED:
         t["url"] = spec.target
+    elif spec.kind == IMAP:
+        t["imap"] = spec.target
+    elif spec.kind in MAIL_KINDS:
+        t[spec.kind] = spec.target
+    elif spec.kind == BLUESKY:
+        t["bluesky"] = spec.target
     elif spec.kind == ACCOUNT:
         t["user"] = spec.target
     elif spec.kind == TAG:
@@ -193,6 +229,12 @@ def source_to_table(spec: SourceSpec) -> Table:
         t["topics"] = list(spec.topics)
     if spec.account:
         t["account"] = spec.account
+    if spec.senders:
+        t["from"] = list(spec.senders)
+    if spec.list_ids:
+        t["list_id"] = list(spec.list_ids)
+    if spec.mark_seen:
+        t["mark_seen"] = True
     t["id"] = spec.id
     return t
 

@@ -1,4 +1,5 @@
-"""credentials.json: Mastodon tokens, mode 0600, never printed, never in config.toml."""
+"""credentials.json: Mastodon tokens and IMAP passwords, mode 0600, never printed, never in
+config.toml."""
 
 from __future__ import annotations
 
@@ -125,6 +126,27 @@ class Credentials:
                 self.data["default"] = next(iter(self.data["accounts"]), None)
             self.save()
         return acct
+
+    # ----- IMAP passwords (issue 18), one per login (user@host:port), not per folder ------------
+
+    def mail_password(self, login: str) -> str | None:
+        """The stored password for an IMAP login, if any."""
+        entry = self.data.get("mail", {}).get(login)
+        return entry.get("password") if isinstance(entry, dict) else None
+
+    def put_mail_password(self, login: str, password: str) -> None:
+        """Keep an IMAP login's password and save."""
+        with self.editing("pln source add"):
+            self.data.setdefault("mail", {})[login] = {"password": password}
+            self.save()
+
+    def remove_mail_password(self, login: str) -> bool:
+        """Forget a login's password; False if none was stored."""
+        with self.editing("pln source rm"):
+            if self.data.get("mail", {}).pop(login, None) is None:
+                return False
+            self.save()
+        return True
 
     def app(self, instance: str) -> dict[str, str] | None:
         return self.data["apps"].get(instance)

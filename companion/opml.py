@@ -6,6 +6,9 @@ gives the same topics. Fediverse accounts and hashtags are exported as the publi
 Mastodon serves for them (``/@user.rss``, ``/tags/TAG.rss``), which any reader can follow,
 and those URLs import back as pln's account and hashtag sources; where a sync found the feed
 elsewhere (another server's profile URL + ``.rss`` …: issue 11), that feed is exported.
+Bluesky accounts go out as the profile RSS bsky.app serves
+(``https://bsky.app/profile/HANDLE/rss``) and come back as Bluesky sources. Mailboxes have no
+public feed and are left out, like logged-in timelines.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from companion.errors import UsageError
-from companion.specs import ACCOUNT, FEED, TAG, SourceSpec, host_base_url
+from companion.specs import ACCOUNT, BLUESKY, FEED, MAIL_KINDS, TAG, SourceSpec, host_base_url
 from companion.urls import without_password
 
 _ACCOUNT_RSS = re.compile(r"^/@([A-Za-z0-9_][A-Za-z0-9_.-]*)\.rss$")
 _TAG_RSS = re.compile(r"^/tags/([^/]+)\.rss$")
+_BSKY_RSS = re.compile(r"^/profile/([^/]+)/rss$")
+# Exported Bluesky sources name the public service, whatever ``settings.bluesky_base`` says.
+BLUESKY_WEB = "https://bsky.app"
 
 
 @dataclass(frozen=True)
@@ -65,11 +71,14 @@ def parse_opml(data: bytes | str) -> list[OpmlEntry]:
 
 
 def fediverse_spec(url: str) -> str | None:
-    """``@user@host`` / ``#tag@host`` for a Mastodon public RSS URL, else None."""
+    """``@user@host`` / ``#tag@host`` for a Mastodon public RSS URL, ``bsky:HANDLE`` for a
+    Bluesky profile RSS URL, else None."""
     parts = urlsplit(url)
     if parts.query or not parts.hostname:
         return None
     host = parts.netloc.lower()
+    if host in ("bsky.app", "www.bsky.app") and (m := _BSKY_RSS.match(parts.path)):
+        return f"bsky:{unquote(m.group(1))}"
     if m := _ACCOUNT_RSS.match(parts.path):
         return f"@{m.group(1)}@{host}"
     if m := _TAG_RSS.match(parts.path):
@@ -78,15 +87,25 @@ def fediverse_spec(url: str) -> str | None:
 
 
 def feed_url_for(spec: SourceSpec, state: Mapping[str, Any] | None = None) -> str | None:
-    """The URL other readers can follow for a source (None for login-only timelines);
-    ``state`` is the source's sync state, which knows where the host's feed really is."""
+    """The URL other readers can follow for a source (None for login-only timelines and
+    mailboxes); ``state`` is the source's sync state, which knows where the host's feed
+    really is."""
     if spec.kind == FEED:
         return spec.target
+    if spec.kind == BLUESKY:
+        return f"{BLUESKY_WEB}/profile/{spec.target}/rss"
     if spec.kind == ACCOUNT or (spec.kind == TAG and spec.host):
         from companion.sources.public_feed import guessed_feed_url
 
         return guessed_feed_url(spec, host_base_url(spec.host or ""), dict(state or {}))
     return None
+
+
+def no_feed_reason(spec: SourceSpec) -> str:
+    """Why a source is left out of an OPML export."""
+    if spec.kind in MAIL_KINDS:
+        return "a mailbox has no public feed"
+    return "needs a login and has no public feed"
 
 
 def export_opml(

@@ -18,7 +18,7 @@ from companion.locking import WriteLock, lock_for
 from companion.models import ItemData, iso, parse_iso
 from companion.paths import Home
 from companion.search import query_words
-from companion.specs import NEEDS_LOGIN, TAG, SourceSpec, parse_spec
+from companion.specs import IMAP, MAIL_KINDS, NEEDS_LOGIN, TAG, SourceSpec, parse_spec
 from companion.storage_io import clean_stale_temps
 from companion.store import TinyDBJournal, TinyDBStore
 from companion.sync import ProgressFn, SyncResult, prepare_new_items
@@ -199,9 +199,20 @@ class Companion:
         name: str | None = None,
         topics: list[str] | tuple[str, ...] = (),
         account: str | None = None,
+        senders: list[str] | tuple[str, ...] = (),
+        list_ids: list[str] | tuple[str, ...] = (),
+        password: str | None = None,
+        read_password: Callable[[str], str] | None = None,
     ) -> SourceSpec:
-        """Validate a SPEC and append it to config.toml (refusing duplicates)."""
-        spec = parse_spec(spec_text, name=name, topics=topics, account=account)
+        """Validate a SPEC and append it to config.toml (refusing duplicates).
+
+        Mail sources take ``senders``/``list_ids`` filters; an IMAP one needs its password
+        (``password``, else the one stored for that login, else ``read_password(prompt)``),
+        checked with the server before anything is saved."""
+        spec = parse_spec(spec_text, name=name, topics=topics, account=account, senders=senders,
+                          list_ids=list_ids)
+        if spec.kind in MAIL_KINDS:
+            self._check_mail(spec, password, read_password)
         needs_account = spec.kind in NEEDS_LOGIN or (spec.kind == TAG and not spec.host)
         if account is not None or needs_account:
             creds = self.credentials
@@ -231,7 +242,7 @@ class Companion:
 
             if needs_check(spec):  # the server says whether it exists (issue 13)
                 spec.extra["notes"] = check_source(
-                    spec, self.credentials if spec.account else None, self._add_settings(),
+                    spec, self._credentials_or_none(spec), self._add_settings(),
                     self._user_agent())
         with self.writing("pln source add"):
             self.ensure_config(starter=False)
@@ -246,6 +257,61 @@ class Companion:
 
     def _user_agent(self) -> str:
         return self._add_settings().user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
+
+    def _credentials_or_none(self, spec: SourceSpec) -> Credentials | None:
+        """The credentials to check ``spec`` with: required when it names an account; else
+        whatever is logged in, and None when nothing readable is (a public source needs none)."""
+        if spec.account:
+            return self.credentials
+        try:
+            return self.credentials
+        except PlnError:
+            return None
+
+    def _check_mail(self, spec: SourceSpec, password: str | None,
+                    read_password: Callable[[str], str] | None) -> None:
+        """A mailbox to add must be there (files) or accept the login (IMAP, whose password
+        is then kept in credentials.json); UsageError otherwise, nothing saved."""
+        if self.home.config_file.exists() and self.config.find(spec.canonical) is not None:
+            return  # already followed: config.add_source says so
+        if spec.kind != IMAP:
+            from companion.sources.mail import check_path
+
+            check_path(spec)
+            return
+        self.set_mail_password(spec, password, read_password)
+
+    def set_mail_password(self, spec: SourceSpec | str, password: str | None,
+                          read_password: Callable[[str], str] | None = None, *,
+                          reuse: bool = True) -> SourceSpec:
+        """Check an IMAP source's password with its server, then keep it (credentials.json,
+        0600, one per login). ``spec``: the source or an id prefix. The password is
+        ``password``, else (``reuse``) the one stored for the login, else
+        ``read_password(prompt)``."""
+        from companion.sources.imap import check_login
+        from companion.specs import imap_address
+
+        if isinstance(spec, str):
+            spec = self.find_source(spec)
+            if spec.kind != IMAP:
+                raise UsageError(f"{spec.spec} is not an IMAP source: it has no password")
+        addr = imap_address(spec)
+        self.home.ensure()
+        stored = self.credentials.mail_password(addr.login)
+        if password is None and reuse:
+            password = stored
+        if password is None:
+            if read_password is None:
+                raise UsageError(f"{spec.spec} needs the IMAP password: pass --password - to "
+                                 "read it from standard input")
+            password = read_password(f"IMAP password for {addr.user} on {addr.host}")
+        if not password:
+            raise UsageError("empty password; nothing changed")
+        settings = self.settings if self.home.config_file.exists() else Settings()
+        check_login(spec, password, float(settings.timeout))
+        if password != stored:
+            self.credentials.put_mail_password(addr.login, password)
+        return spec
 
     def _discover_feed(
         self,
@@ -293,6 +359,13 @@ class Companion:
         spec = self.find_source(prefix)
         self.config.remove_source(spec.id)
         self.store.drop_state(spec.id)
+        if spec.kind == IMAP:  # the last source of a login takes its password along
+            from companion.specs import imap_address
+
+            login = imap_address(spec).login
+            if not any(s.kind == IMAP and imap_address(s).login == login
+                       for s in self.config.sources):
+                self.credentials.remove_mail_password(login)
         return spec
 
     def import_opml(self, path: Path) -> tuple[list[SourceSpec], list[tuple[str, str]]]:
@@ -497,6 +570,7 @@ class Companion:
         if flags.get("read") is True:
             changes = {**self._plain_shares(ids), **changes}
         self.store.update_many(changes)
+        self._read_hook(changes, flags)
         return ids
 
     def mark_all(self, flt: ItemFilter, **flags: bool) -> int:
@@ -505,7 +579,16 @@ class Companion:
         changes = {r["id"]: dict(flags) for r in recs}
         if flags.get("read") is True:
             changes = {**self._plain_shares(list(changes)), **changes}
-        return self.store.update_many(changes)
+        n = self.store.update_many(changes)
+        self._read_hook(changes, flags)
+        return n
+
+    def _read_hook(self, changes: dict[str, Any], flags: dict[str, bool]) -> None:
+        """Items just marked read: move the home read marker (issue 17, sync_markers)."""
+        if flags.get("read") is True and changes and self.settings.sync_markers:
+            from companion.network.markers import after_read
+
+            after_read(self, list(changes))
 
     def _plain_shares(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Statuses that only share one of these stories (no commentary of their own)."""

@@ -146,6 +146,12 @@ class SyncEngine:
         if stop.pressed:
             raise Interrupted(f"interrupted: {self.stored} of {len(specs)} sources synced; "
                               "nothing lost")
+        if settings.sync_markers:  # issue 17: home read position shared with other apps
+            from companion.network.markers import after_sync
+
+            # (a few requests per home source, under the lock: it marks items read)
+            with _batch(c, "pln sync"):
+                after_sync(c, specs, results, now)
         if settings.retention_days > 0:
             self._retain(timedelta(days=settings.retention_days), now)
         order = {s.id: i for i, s in enumerate(specs)}
@@ -251,6 +257,10 @@ class SyncEngine:
                 health.update(last_error=e.message, last_error_at=iso(now),
                               failures=int(health.get("failures", 0)) + 1)
             else:
+                if spec.kind == "home" and c.settings.sync_markers:
+                    from companion.network.markers import remember
+
+                    remember(c, spec, fetched.items)  # where each entry sits (issue 17)
                 health.update(last_success=iso(now), failures=0)
                 health["items"] = int(health.get("items", 0)) + added
                 state["source"] = dict(fetched.state)

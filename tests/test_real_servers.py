@@ -421,8 +421,10 @@ def test_a_bad_token_answered_with_422_is_rejected_and_loopback_needs_no_scheme(
     proxy.answer(r"^/api/v1/accounts/verify_credentials", 422,
                  {"error": "Validation failed: token is invalid"}, count=1)
     res = cli("login", proxy.base_url, "--token", "not-a-token", code=2)
-    assert res.stderr.strip() == (
-        f"error: token for {proxy.host} was rejected — run `pln login {proxy.base_url}`")
+    assert res.stderr.strip() == (  # rejected, not "could not check the token (422)"
+        f"error: {proxy.host} rejected that token: check that it was copied whole (Preferences "
+        f"→ Development → your application), or run `pln login {proxy.base_url}` without "
+        "--token to authorize pln in a browser")
     res = cli("login", proxy.host, "--token", "alice_token")  # 127.0.0.1:PORT, no scheme
     assert f"on {proxy.base_url} " in res.stdout
 

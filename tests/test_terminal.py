@@ -481,7 +481,7 @@ def test_prune_dry_run_lists_and_deletes_nothing(old_items: None) -> None:
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["id", "published", "title"]
     assert [line.split()[-1] for line in lines[1:-1]] == [str(d) for d in range(140, 150)]
-    assert lines[-1].startswith("would prune 10 item(s) published before ")
+    assert lines[-1].startswith("would prune 10 items published before ")
     assert _count() == 150
 
 
@@ -493,7 +493,7 @@ def test_prune_asks_on_a_terminal_above_the_threshold(old_items: None) -> None:
     assert res.code == 0 and "delete 140 items published before" in res.output
     assert "nothing deleted" in res.output and _count() == 150
     r = pln("prune", "--older-than", "10d")  # not a terminal: scripts are not asked
-    assert r.returncode == 0 and r.stdout.startswith("pruned 140 item(s)")
+    assert r.returncode == 0 and r.stdout.startswith("pruned 140 items")
     assert _count() == 10
 
 

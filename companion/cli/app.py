@@ -54,6 +54,20 @@ class PlnGroup(TyperGroup):
                 "(run with PLN_DEBUG=1 for the traceback and please report it)"
             )
             raise typer.Exit(1) from None
+        finally:
+            _print_notices()
+
+
+def _print_notices() -> None:
+    """Warnings the library collected while the command ran (companion.notices)."""
+    from companion.notices import drain
+
+    pending = drain()
+    if pending:
+        from companion.cli.render import clean, warn
+
+        for message in pending:
+            warn(clean(message))
 
 
 def interrupted() -> None:
@@ -135,6 +149,7 @@ def _register() -> None:
     inbox.register(app)
     accounts.register(app)
     digest.register(app)
+    __import__("companion.cli.network", fromlist=["register"]).register(app)
     __import__("companion.cli.post", fromlist=["register"]).register(app)
     __import__("companion.cli.doctor", fromlist=["register"]).register(app)
 

@@ -86,14 +86,9 @@ def _render(fmt: str, d: Any) -> str:
 
 
 def _write(path: Path, data: str) -> None:
-    from companion.cli.render import note
-    from companion.errors import UsageError
-    from companion.storage_io import atomic_write_bytes
+    from companion.cli.render import note, write_output
 
-    try:
-        atomic_write_bytes(path, data.encode("utf-8"), mode=0o644)
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from e
+    write_output(path, data)  # the same checks and message as every -o (issue 13)
     note(f"wrote {path}")
 
 

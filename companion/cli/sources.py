@@ -38,12 +38,22 @@ def _companion():  # type: ignore[no-untyped-def]
 @source_app.command("add", cls=PlnCommand)
 def add(
     spec: str = typer.Argument(
-        ..., metavar="SPEC", help="https://… feed or page, @user@host, #tag, #tag@host, home, mentions, "
-        "bookmarks, followed-tags or list:NAME"
+        ..., metavar="SPEC", help="https://… feed or page, @user@host, #tag, #tag@host, home, "
+        "mentions, bookmarks, followed-tags, list:NAME, maildir:PATH, mbox:PATH, "
+        "imaps://user@host/FOLDER, @handle.bsky.social or bsky:HANDLE"
     ),
     name: str | None = typer.Option(None, "--name", metavar="NAME", help="A name to show instead of the spec."),
     topic: list[str] = typer.Option([], "--topic", "-t", metavar="TOPIC", help="A topic (repeatable)."),
     account: str | None = typer.Option(None, "--account", metavar="NAME", help="Logged-in account to use."),
+    sender: list[str] = typer.Option(
+        [], "--from", metavar="ADDRESS", help="Mail sources: keep only mail from this address, "
+        "or @domain (repeatable)."),
+    list_id: list[str] = typer.Option(
+        [], "--list-id", metavar="LIST_ID", help="Mail sources: keep only mail of this List-Id "
+        "(repeatable)."),
+    password: str | None = typer.Option(
+        None, "--password", metavar="-", help="IMAP sources: '-' reads the password from stdin "
+        "(otherwise pln asks for it)."),
 ) -> None:
     """Follow a source.
 
@@ -57,19 +67,64 @@ def add(
     # a slow server can take `timeout` seconds to answer: say what pln is waiting for
     what = f"checking {clean(redact(spec), oneline=True)} …"
     checking: Any = nullcontext()
-    if sys.stderr.isatty():
+    # (not for IMAP: pln may ask for its password, and a spinner would write over the prompt)
+    if sys.stderr.isatty() and not spec.lower().startswith(("imap://", "imaps://")):
         if err.is_dumb_terminal:  # no spinner on a dumb terminal: a plain line
             note(what)
         else:
             checking = err.status(Text(what))
+    pw = _password_option(password)  # read before the spinner: a prompt must stay readable
     with checking:  # (add_source takes the write lock only to save: a sync may be writing)
-        s = c.add_source(spec, name=name, topics=topic, account=account)
+        s = c.add_source(spec, name=name, topics=topic, account=account, senders=sender,
+                         list_ids=list_id, password=pw, read_password=_ask_password)
     for n in s.extra.get("notes", []):
         if n.startswith("could not check"):
             warn(clean(redact(n)))
         else:
             note(clean(redact(n)))
     out.print(Text("added ") + Text(s.id, style="bold") + Text(" ") + safe_text(s.label))
+
+
+def _password_option(value: str | None) -> str | None:
+    """``--password -``: the first line of stdin (a password never goes on a command line)."""
+    if value is None:
+        return None
+    if value != "-":
+        from companion.errors import UsageError
+
+        raise UsageError("--password takes '-' and reads the password from standard input "
+                         "(a password on the command line would stay in your shell history)")
+    import sys
+
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _ask_password(prompt: str) -> str:
+    try:
+        return str(typer.prompt(prompt, hide_input=True, err=True))
+    except typer.Abort:  # end of input: nobody there to type it
+        from companion.errors import UsageError
+
+        raise UsageError("no password given: type it when asked, or pass --password - to read "
+                         "it from standard input; nothing changed") from None
+
+
+@source_app.command("password", cls=PlnCommand)
+def password_(
+    source: str = typer.Argument(..., metavar="ID", help="IMAP source id (a unique prefix of 4+ characters)."),
+    password: str | None = typer.Option(
+        None, "--password", metavar="-", help="'-' reads the new password from stdin."),
+) -> None:
+    """Change the password pln keeps for an IMAP source (checked with the server first).
+
+    \b
+    Example: pln source password 3kq9
+    """
+    c = _companion()
+    with c.writing("pln source password"):
+        s = c.set_mail_password(source, _password_option(password), _ask_password, reuse=False)
+    out.print(Text("password saved for ") + Text(s.id, style="bold") + Text(" ")
+              + safe_text(s.label))
 
 
 @source_app.command("list", cls=PlnCommand)
@@ -186,10 +241,12 @@ def export(
     \b
     Example: pln source export -o pln.opml
     """
+    from companion.opml import no_feed_reason
+
     c = _companion()
     text, skipped = c.export_opml()
     for s in skipped:
-        note(f"not exported: {s.spec} ({s.id}) needs a login and has no public feed")
+        note(f"not exported: {clean(s.spec)} ({s.id}) {no_feed_reason(s)}")
     if any(s.kind == "feed" and without_password(s.target) != s.target for s in c.config.sources):
         note("feed URLs are exported without their passwords")
     if output is None:

@@ -129,8 +129,9 @@ def build_digest(
         learning=Learning(
             reflections=tuple(_reflection(r, to_you) for r in mine),
             starred=tuple(b.ref(r) for r in recs if r.get("starred"))[:STARRED],
-            read_count=sum(1 for r in recs if r.get("read")),
-            read=tuple(b.ref(r) for r in recs if r.get("read"))[:READ_SHOWN],
+            # what you wrote arrives read (companion/mine.py): that is not reading
+            read_count=sum(1 for r in recs if r.get("read") and not r.get("mine")),
+            read=tuple(b.ref(r) for r in recs if r.get("read") and not r.get("mine"))[:READ_SHOWN],
         ),
     )
 

@@ -81,6 +81,10 @@ REGISTRY: dict[str, str] = {
     "mentions": "companion.sources.mastodon:MastodonSource",
     "bookmarks": "companion.sources.mastodon:MastodonSource",
     "followed-tags": "companion.sources.mastodon:MastodonSource",
+    "maildir": "companion.sources.mail:MaildirSource",
+    "mbox": "companion.sources.mail:MboxSource",
+    "imap": "companion.sources.imap:ImapSource",
+    "bluesky": "companion.sources.bluesky:BlueskySource",
 }
 
 

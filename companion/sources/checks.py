@@ -29,12 +29,25 @@ def check_source(spec: SourceSpec, credentials: Credentials | None, settings: Se
     warnings to show (empty when confirmed)."""
     from mastodon.errors import MastodonError, MastodonNetworkError, MastodonNotFoundError
 
-    from companion.sources.mastodon import REFUSED, api_status_code, host_of, make_client
+    from companion.sources.mastodon import (
+        REFUSED,
+        api_status_code,
+        host_of,
+        lives_on,
+        make_client,
+        reader_account,
+    )
     from companion.sources.neterr import network_reason
 
+    local = True
     if spec.kind == ACCOUNT:
+        # asked the way sync will read it: through a logged-in account when one is named or
+        # lives on that host (some hosts refuse unauthenticated reads), else the public API
         host = spec.host or ""
         base, token, what = host_base_url(host), None, spec.target
+        reader = reader_account(spec, credentials)
+        if reader is not None:
+            base, token, local = reader.instance, reader.token, lives_on(reader, host)
     else:
         assert credentials is not None
         account = credentials.account(spec.account)
@@ -43,7 +56,7 @@ def check_source(spec: SourceSpec, credentials: Credentials | None, settings: Se
     api = make_client(base, token, timeout=settings.timeout, user_agent=user_agent)
     try:
         if spec.kind == ACCOUNT:
-            acct = api.account_lookup(spec.target.lstrip("@").split("@")[0])
+            acct = _lookup(api, spec.target.lstrip("@"), local)
             if not isinstance(acct, dict) or acct.get("id") is None:
                 return [f"could not check {what}: {host} sent no account; added anyway"]
             return []
@@ -65,6 +78,23 @@ def check_source(spec: SourceSpec, credentials: Credentials | None, settings: Se
         return [f"could not check {what} ({why}); added anyway"]
     finally:
         api.session.close()
+
+
+def _lookup(api: Any, acct: str, local: bool) -> Any:
+    """``user@host`` as the server behind ``api`` knows it: by lookup on its own host; on
+    another instance by lookup, else by a search that resolves it (it may not have met them)."""
+    from mastodon.errors import MastodonNotFoundError
+
+    if local:
+        return api.account_lookup(acct.split("@")[0])
+    try:
+        return api.account_lookup(acct)
+    except MastodonNotFoundError:
+        found = api.account_search(acct, resolve=True, limit=5)
+        for a in found if isinstance(found, list) else []:
+            if str(a.get("acct", "")).lower() == acct.lower():
+                return a
+        raise
 
 
 def _check_list(lists: Any, name: str, host: str) -> list[str]:

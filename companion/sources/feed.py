@@ -600,6 +600,9 @@ def _status_error(resp: Response, now: datetime) -> SourceError | None:
     return FetchError(f"HTTP {code}{' ' + phrase if phrase else ''}")
 
 
+status_error = _status_error  # for other sources that fetch over HTTP (Bluesky's RSS)
+
+
 class FeedSource:
     """An RSS/Atom/JSON feed at a URL."""
 

@@ -44,7 +44,7 @@ from companion.sources.paging import entry_id, fresh, link_param, newest_first, 
 from companion.specs import ACCOUNT, LIST, TAG, SourceSpec, host_base_url
 
 if TYPE_CHECKING:
-    from companion.credentials import Account
+    from companion.credentials import Account, Credentials
 
 PAGE = 40  # Mastodon's maximum page size for timelines
 MAX_PAGES = 25  # per source and sync; the cursor carries the rest to the next sync
@@ -167,6 +167,25 @@ def _hosts(account: Account) -> set[str]:
     if "@" in handle:
         out.add(handle.rsplit("@", 1)[1].lower())
     return out
+
+
+def reader_account(spec: SourceSpec, creds: Credentials | None) -> Account | None:
+    """The account to read ``@user@host``/``#tag@host`` through: the one ``--account``
+    named, else one logged in on that host (its token is accepted there, and some hosts
+    refuse unauthenticated reads), else None (the host's public API or feed)."""
+    if creds is None:
+        return None
+    if spec.account:
+        return creds.account(spec.account)
+    host = (spec.host or "").lower()
+    here = [a for a in creds.accounts if host in _hosts(a)]
+    default = creds.default_name
+    return next((a for a in here if a.name == default), here[0] if here else None)
+
+
+def lives_on(account: Account, host: str) -> bool:
+    """True when ``account`` lives on ``host`` (by its instance or its handle's domain)."""
+    return host.lower() in _hosts(account)
 
 
 class MastodonSource:
@@ -504,16 +523,7 @@ class MastodonSource:
     # ----- @user@host and #tag@host through a logged-in account ------------------------------
 
     def _reader(self) -> Account | None:
-        """The account to read ``@user@host``/``#tag@host`` through: the one ``--account``
-        named, else one logged in on that host (its token is accepted there, and some hosts
-        refuse unauthenticated reads), else None (the host's public API or feed)."""
-        creds = self.ctx.credentials
-        if self.spec.account:
-            return creds.account(self.spec.account)
-        host = (self.spec.host or "").lower()
-        here = [a for a in creds.accounts if host in _hosts(a)]
-        default = creds.default_name
-        return next((a for a in here if a.name == default), here[0] if here else None)
+        return reader_account(self.spec, self.ctx.credentials)
 
     def _fetch_through(self, account: Account, state: dict[str, Any], now: datetime) -> FetchResult:
         """Read through ``account``'s instance with its token: the host itself when the

@@ -128,6 +128,7 @@ def normalize_status(
     ``id_to_uri`` maps status ids seen in the same fetch to uris, to resolve ``reply_to``.
     """
     boosted_by: tuple[str, ...] = ()
+    entry = _entry(status)
     reblog = status.get("reblog")
     if reblog:
         booster = author_of(status.get("account"), host)
@@ -191,7 +192,25 @@ def normalize_status(
         link=_external_link(status, raw_html),
         mentions=mentions,
         counts=counts,
+        extra=entry,
     )
+
+
+def _entry(status: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Where this status sits in the timeline it came from: its own id there and its own
+    ``created_at`` (a boost's, not the original's), full precision. Read markers need both
+    (companion/network/markers.py); nothing else reads them."""
+    at = as_datetime(status.get("created_at"))
+    sid = status.get("id")
+    if sid is None or at is None:
+        return ()
+    return (("entry_id", str(sid)), ("entry_at", at.isoformat()))
+
+
+def _entry_at(extra: tuple[tuple[str, Any], ...]) -> datetime:
+    """The entry time in ``extra`` (the newer of two entries of one status is kept)."""
+    at = as_datetime(dict(extra).get("entry_at"))
+    return at or datetime.min.replace(tzinfo=UTC)
 
 
 def normalize_statuses(
@@ -220,7 +239,8 @@ def normalize_statuses(
         prev = by_key.get(item.key)
         if prev is not None:
             boosters = tuple(dict.fromkeys((*prev.boosted_by, *item.boosted_by)))
-            item = replace(item, boosted_by=boosters)
+            item = replace(item, boosted_by=boosters, extra=max(prev.extra, item.extra,
+                                                                 key=_entry_at))
         by_key[item.key] = item
     epoch = datetime.min.replace(tzinfo=UTC)
     items = sorted(by_key.values(), key=lambda i: i.published or epoch)

@@ -1,0 +1,299 @@
+"""The pure parts of issue 17 with plain data: discover's suggestions and their evidence,
+the website links of a profile (with a real mastodon.social profile from the corpus), and
+the read-marker rules (positions by time, never by id)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from companion.models import ItemData
+from companion.network.discover import (
+    Following,
+    NetworkData,
+    Person,
+    SiteCheck,
+    Suggested,
+    discover,
+)
+from companion.network.markers import merged, newest, position_by_id, positions_of, read_up_to
+from companion.network.websites import Website, websites
+from companion.sources.mastodon_items import normalize_statuses
+from companion.specs import parse_spec
+from tests.conftest import CORPUS
+
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+HOME = parse_spec("home", account="me")
+EDTECH = parse_spec("#edtech", account="me")
+BLOG = parse_spec("https://blog.example/feed.xml", name="Blog", topics=["math"])
+BOB = parse_spec("@bob@b.example")
+SOURCES = [HOME, EDTECH, BLOG, BOB]
+
+
+def status(rid: str, who: str, hour: int, tags: list[str], sources: list[str], *,
+           day: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"id": rid, "kind": "status", "sources": sources,
+            "published": f"2026-12-{day:02d}T{hour:02d}:00:00Z",
+            "author": {"handle": who, "name": who.split("@")[1].title(), "url": ""},
+            "tags": tags, "summary": f"post {rid}", "url": f"https://x.example/{rid}", **extra}
+
+
+RECORDS = [
+    status("r01", "@erin@e.example", 10, ["EdTech"], [EDTECH.id]),
+    status("r02", "@erin@e.example", 10, ["pln", "mathchat"], ["zzzzzz"]),
+    status("r03", "@frank@f.example", 11, ["edtech", "mathchat"], [EDTECH.id],
+           link_key="blog.example/post-1"),
+    status("r04", "@frank@f.example", 9, ["edtech"], [EDTECH.id]),
+    status("r05", "@dan@d.example", 12, [], ["zzzzzz"], link_key="blog.example/post-1",
+           boosted_by=["@gina@g.example"]),
+    {"id": "r06", "kind": "feed", "sources": [BLOG.id], "published": "2026-12-01T08:00:00Z",
+     "title": "Fractions", "tags": ["fractions"], "starred": True,
+     "link": "https://blog.example/post-1", "link_key": "blog.example/post-1",
+     "url": "https://blog.example/post-1"},
+    status("r07", "@bob@b.example", 7, ["edtech"], [EDTECH.id]),  # followed: a source
+    status("r08", "@bob@b.example", 6, ["edtech"], [EDTECH.id]),
+    status("r09", "@carol@c.example", 7, ["edtech"], [EDTECH.id]),  # followed on the server
+    status("r10", "@carol@c.example", 6, ["edtech"], [EDTECH.id]),
+    status("r11", "@me@m.example", 7, ["edtech"], [EDTECH.id]),  # you
+    status("r12", "@ME@m.example", 6, ["edtech"], [EDTECH.id]),
+    status("r13", "@hank@h.example", 5, ["edtech"], [HOME.id]),  # in home unboosted: followed
+    status("r14", "@hank@h.example", 4, ["edtech"], [EDTECH.id]),
+    status("r15", "@ivy@i.example", 4, ["edtech"], [EDTECH.id], day=1),
+    {**status("r16", "@ivy@i.example", 4, ["edtech"], [EDTECH.id]),
+     "published": "2026-11-20T04:00:00Z"},  # before the period: ivy posted once in it
+    status("r17", "@erin@e.example", 13, ["edtech"], [EDTECH.id]),
+    status("r18", "@bob@b.example", 14, ["edtech", "fractions"], [EDTECH.id]),
+    status("r19", "@lee@l.example", 3, ["edtech", "solo"], [EDTECH.id]),  # one voice: no
+    status("r20", "@jo@j.example", 15, ["news"], ["zzzzzz"]),  # not about your topics
+    status("r21", "@kim@k.example", 15, ["news"], ["zzzzzz"]),
+]
+SINCE = NOW - timedelta(days=7)
+
+
+def data(**over: Any) -> NetworkData:
+    base: dict[str, Any] = {
+        "records": RECORDS,
+        "sources": SOURCES,
+        "me": frozenset({"@me@m.example"}),
+        "following": Following(people=(Person("@carol@c.example"),), tags=("PLN",)),
+        "suggested": [Suggested(Person("@dan@d.example", "Dan D"), "friends_of_friends"),
+                      Suggested(Person("@zoe@z.example", "Zoe"), ""),
+                      Suggested(Person("@carol@c.example", "Carol"), "")],
+        "sites": [
+            SiteCheck(Person("@carol@c.example", "Carol"), "Blog", "https://carol.example/",
+                      "https://carol.example/feed.xml", "Carol's blog"),
+            SiteCheck(Person("@hank@h.example"), "Site", "https://blog.example/",
+                      "https://blog.example/feed.xml", "Blog"),  # already a source
+            SiteCheck(Person("@zed@z.example"), "Home", "https://zed.example/", None),
+            SiteCheck(Person("@amy@a.example"), "Blog", "https://carol.example/about",
+                      "https://carol.example/feed.xml", "Carol's blog"),  # same feed, less active
+        ],
+    }
+    base.update(over)
+    return NetworkData(**base)
+
+
+def test_people_scores_evidence_and_order_exactly() -> None:
+    got = discover(data(), since=SINCE, until=NOW)
+    rows = [(p.person.handle, p.score, p.tag_posts, p.tags, [e.id for e in p.posts],
+             [(s.item, s.statuses) for s in p.starred_links], p.suggested, p.latest)
+            for p in got.people]
+    assert rows == [
+        # 2 posts in your hashtags + a starred link (3)
+        ("@frank@f.example", 5, 2, (("edtech", 2),), ["r03", "r04"],
+         [("r06", ("r03",))], None, "2026-12-01T11:00:00Z"),
+        # one post in #edtech is not "often"; shared the starred link (3) and suggested (1)
+        ("@dan@d.example", 4, 0, (), [], [("r06", ("r05",))], "friends_of_friends",
+         "2026-12-01T12:00:00Z"),
+        # three posts: #edtech twice (any case), #pln (followed on the server) once
+        ("@erin@e.example", 3, 3, (("edtech", 2), ("pln", 1)), ["r17", "r02", "r01"], [], None,
+         "2026-12-01T13:00:00Z"),
+        # boosted the starred link
+        ("@gina@g.example", 3, 0, (), [], [("r06", ("r05",))], None, "2026-12-01T12:00:00Z"),
+        # only the instance's suggestion: ranked last
+        ("@zoe@z.example", 1, 0, (), [], [], "", None),
+    ]
+    dan = got.people[1].as_dict()
+    assert dan == {
+        "handle": "@dan@d.example", "name": "Dan", "url": "", "score": 4,
+        "evidence": {"hashtag_posts": 0, "hashtags": [], "posts": [],
+                     "starred_links": [{"url": "https://blog.example/post-1", "item": "r06",
+                                        "title": "Fractions", "statuses": ["r05"]}],
+                     "suggested_by_instance": True, "instance_reason": "friends_of_friends"},
+        "latest": "2026-12-01T12:00:00Z", "command": "pln follow @dan@d.example",
+    }
+
+
+def test_hashtags_used_with_your_topics_exactly() -> None:
+    got = discover(data(), since=SINCE, until=NOW)
+    assert [t.as_dict() for t in got.hashtags] == [
+        {"tag": "fractions", "score": 2, "latest": "2026-12-01T14:00:00Z",
+         "command": "pln follow '#fractions'",
+         "evidence": {"voices": ["@bob@b.example", "Blog"], "posts": 2,
+                      "with_topics": [{"topic": "edtech", "posts": 1}, {"topic": "math", "posts": 1}],
+                      "items": [{"id": "r18", "published": "2026-12-01T14:00:00Z", "title": "post r18",
+                                 "url": "https://x.example/r18", "tags": ["edtech", "fractions"]},
+                                {"id": "r06", "published": "2026-12-01T08:00:00Z", "title": "Fractions",
+                                 "url": "https://blog.example/post-1", "tags": ["fractions"]}]}},
+        {"tag": "mathchat", "score": 2, "latest": "2026-12-01T11:00:00Z",
+         "command": "pln follow '#mathchat'",
+         "evidence": {"voices": ["@frank@f.example", "@erin@e.example"], "posts": 2,
+                      "with_topics": [{"topic": "edtech", "posts": 1}, {"topic": "pln", "posts": 1}],
+                      "items": [{"id": "r03", "published": "2026-12-01T11:00:00Z", "title": "post r03",
+                                 "url": "https://x.example/r03", "tags": ["edtech", "mathchat"]},
+                                {"id": "r02", "published": "2026-12-01T10:00:00Z", "title": "post r02",
+                                 "url": "https://x.example/r02", "tags": ["pln", "mathchat"]}]}},
+    ]
+
+
+def test_blogs_skip_followed_feeds_and_duplicates() -> None:
+    got = discover(data(), since=SINCE, until=NOW)
+    assert [b.as_dict() for b in got.blogs] == [{
+        "feed": "https://carol.example/feed.xml", "title": "Carol's blog",
+        "evidence": {"handle": "@carol@c.example", "name": "Carol", "url": "", "field": "Blog",
+                     "website": "https://carol.example/", "statuses_in_period": 2},
+        "command": "pln source add https://carol.example/feed.xml",
+    }]
+
+
+def test_without_the_server_only_sources_and_the_inbox_count() -> None:
+    """No account (or a server that would not say): carol is no longer known as followed,
+    #pln is not one of your hashtags, nothing is suggested by the instance."""
+    got = discover(data(following=None, suggested=[], sites=[]), since=SINCE, until=NOW)
+    assert [(p.person.handle, p.score, p.tags) for p in got.people] == [
+        ("@frank@f.example", 5, (("edtech", 2),)),
+        ("@dan@d.example", 3, ()),
+        ("@gina@g.example", 3, ()),
+        ("@erin@e.example", 2, (("edtech", 2),)),  # her #pln post no longer counts
+        ("@carol@c.example", 2, (("edtech", 2),)),
+    ]
+    assert [t.tag for t in got.hashtags] == ["fractions"]  # #mathchat only went with #pln
+    assert got.blogs == ()
+
+
+def test_ordering_is_deterministic_whatever_the_input_order() -> None:
+    a = discover(data(), since=SINCE, until=NOW).as_dict()
+    b = discover(data(records=list(reversed(data().records)),
+                      suggested=list(reversed(data().suggested)),
+                      sites=list(reversed(data().sites))), since=SINCE, until=NOW).as_dict()
+    assert a == b
+
+
+def test_nothing_to_suggest_from_an_empty_inbox() -> None:
+    got = discover(NetworkData(records=[], sources=[]), since=SINCE, until=NOW)
+    assert got.as_dict() == {"version": 1, "since": "2026-11-24T18:00:00Z",
+                             "until": "2026-12-01T18:00:00Z", "people": [], "hashtags": [],
+                             "blogs": [], "notes": []}
+
+
+# ----- websites of a profile ------------------------------------------------------------------
+
+
+def _cassette_account(name: str, acct: str) -> dict[str, Any]:
+    path = CORPUS / "mastodon-py-cassettes" / "tests" / "cassettes" / name
+    for it in yaml.safe_load(path.read_text())["interactions"]:
+        body = it["response"]["body"].get("string", "")
+        body = body.decode() if isinstance(body, bytes) else body
+        if f'"acct":"{acct}"' not in body:
+            continue
+
+        def walk(o: Any) -> dict[str, Any] | None:
+            if isinstance(o, dict):
+                if o.get("acct") == acct and o.get("fields"):
+                    return o
+                return next((f for f in map(walk, o.values()) if f), None)
+            if isinstance(o, list):
+                return next((f for f in map(walk, o) if f), None)
+            return None
+
+        found = walk(json.loads(body))
+        if found:
+            return found
+    raise AssertionError(f"no {acct} in {name}")
+
+
+def test_websites_of_a_real_mastodon_profile() -> None:
+    """mastodon.social's @Mastodon as the server sent it: Homepage, Source Code (GitHub),
+    Blog, Donate — HTML links with rel="me"."""
+    acct = _cassette_account("test_timeline_disabled.yaml", "Mastodon")
+    assert [f["name"] for f in acct["fields"]] == ["Homepage", "Source Code", "Blog", "Donate"]
+    got = websites(acct["fields"], own_hosts=["mastodon.social"])
+    assert got == (Website("Homepage", "https://joinmastodon.org"),
+                   Website("Blog", "https://blog.joinmastodon.org"))
+
+
+def test_websites_of_plain_text_fields_and_profiles_elsewhere() -> None:
+    fields = [
+        {"name": "Blog", "value": "https://dana.example/blog/?utm_source=masto"},
+        {"name": "Also", "value": "see www.dana.example and https://dana.example/about"},
+        {"name": "Fedi", "value": "https://other.social/@dana"},
+        {"name": "Home", "value": '<a href="https://home.example/@dana">me</a>'},
+        {"name": "Pronouns", "value": "she/her"},
+        {"name": "Code", "value": "https://gist.github.com/dana"},
+        {"name": "Bad", "value": '<a href="javascript:alert(1)">x</a>'},
+        {"name": "Site", "value": '<a href="http://teach.example/">teach</a>'},
+    ]
+    assert websites(fields, own_hosts=["home.example"]) == (
+        Website("Blog", "https://dana.example/blog/?utm_source=masto"),
+        Website("Site", "http://teach.example/"),
+    )
+
+
+# ----- read markers: positions by time, never by id --------------------------------------------
+
+
+def test_positions_order_by_time_never_by_id() -> None:
+    # ids chosen so that string and number order both disagree with the timeline's order
+    pos = {
+        "a": ("ff", "2026-12-01T10:00:00.100000+00:00"),
+        "b": ("1a0", "2026-12-01T10:00:00.200000+00:00"),
+        "c": ("9", "2026-12-01T10:00:01+00:00"),
+    }
+    assert newest(pos, ["a", "b"]) == ("1a0", "2026-12-01T10:00:00.200000+00:00")
+    assert newest(pos, ["c", "a"]) == ("9", "2026-12-01T10:00:01+00:00")
+    assert newest(pos, ["x"]) is None
+    assert read_up_to(pos, pos["b"][1], None) == ["a", "b"]
+    assert read_up_to(pos, pos["c"][1], pos["a"][1]) == ["b", "c"]
+    assert position_by_id(pos, "9") == pos["c"]
+    assert position_by_id(pos, "10") is None
+
+
+def test_merged_keeps_the_later_entry_and_the_newest_positions() -> None:
+    old = {"a": ["1", "2026-12-01T10:00:00+00:00"], "b": ["2", "2026-12-01T11:00:00+00:00"]}
+    new = {"a": ("7", "2026-12-01T12:00:00+00:00"),  # boosted later: its new place counts
+           "b": ("0", "2026-12-01T09:00:00+00:00"),  # an older entry does not move it back
+           "c": ("3", "2026-12-01T11:30:00+00:00")}
+    assert merged(old, new) == {"a": ("7", "2026-12-01T12:00:00+00:00"),
+                                "b": ("2", "2026-12-01T11:00:00+00:00"),
+                                "c": ("3", "2026-12-01T11:30:00+00:00")}
+    assert merged(old, new, keep=2) == {"a": ("7", "2026-12-01T12:00:00+00:00"),
+                                        "c": ("3", "2026-12-01T11:30:00+00:00")}
+
+
+def test_a_status_and_its_later_boost_keep_the_boosts_place() -> None:
+    """The home timeline lists a post and, later, someone's boost of it: one item, whose
+    place in the timeline is the boost's (its own id and time), not the original's."""
+    original = {"id": "100", "uri": "https://b.example/s/1", "created_at": "2026-12-01T09:00:00.5Z",
+                "content": "<p>hi</p>", "account": {"acct": "bob", "url": "https://b.example/@bob"}}
+    boost = {"id": "abc", "uri": "https://c.example/s/boost", "created_at": "2026-12-01T11:00:00.25Z",
+             "content": "", "reblog": original,
+             "account": {"acct": "carol", "url": "https://c.example/@carol"}}
+    for batch in ([boost, original], [original, boost]):
+        items, bad = normalize_statuses(batch, host="b.example")
+        assert bad == 0 and len(items) == 1
+        assert positions_of(items) == {"https://b.example/s/1": ("abc", "2026-12-01T11:00:00.250000+00:00")}
+        assert items[0].published == datetime(2026, 12, 1, 9, 0, 0, 500000, tzinfo=UTC)
+
+
+def test_positions_only_for_items_with_an_entry() -> None:
+    feed_like = ItemData(key="k", kind="feed")
+    assert positions_of([feed_like]) == {}
+
+
+@pytest.mark.parametrize("value", ["", "<p>no links</p>"])
+def test_websites_of_empty_fields(value: str) -> None:
+    assert websites([{"name": "x", "value": value}]) == ()
