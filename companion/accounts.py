@@ -227,14 +227,15 @@ def login(
     username = str(me.get("username") or me.get("acct") or "").split("@")[0]
     handle = full_handle(username, str(me.get("url") or ""), host)
     user_id = str(me["id"])
-    if name is None:
-        same = [a for a in credentials.accounts if a.instance == base and a.user_id == user_id]
-        if same:
-            name = same[0].name  # logging in again refreshes the token
-        else:
-            name = username or host
-            if credentials.has(name):
-                name = f"{username}@{host}"
-    account = Account(name=name, instance=base, token=token, handle=handle, user_id=user_id)
-    credentials.put_account(account)
+    with credentials.editing("pln login"):  # the name is chosen among the accounts saved now
+        if name is None:
+            same = [a for a in credentials.accounts if a.instance == base and a.user_id == user_id]
+            if same:
+                name = same[0].name  # logging in again refreshes the token
+            else:
+                name = username or host
+                if credentials.has(name):
+                    name = f"{username}@{host}"
+        account = Account(name=name, instance=base, token=token, handle=handle, user_id=user_id)
+        credentials.put_account(account)
     return account

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +24,13 @@ from companion.specs import (
     SourceSpec,
     parse_spec,
 )
-from companion.storage_io import atomic_write_bytes
+from companion.storage_io import write_file
 
 if TYPE_CHECKING:
     import tomlkit
     from tomlkit.items import AoT, Table
+
+    from companion.locking import WriteLock
 
 # The key that names a source's kind in config.toml, in the order they are checked.
 _KIND_KEYS = ("url", "user", "tag", "timeline", "list", "maildir", "mbox", "imap", "bluesky")
@@ -243,25 +245,34 @@ class Config:
     Reading uses the stdlib's tomllib (fast); tomlkit is loaded only to edit.
     """
 
-    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, text: str, data: dict[str, Any], *,
+                 lock: WriteLock | None = None) -> None:
         self.path = path
-        self.text = text
-        self._doc: tomlkit.TOMLDocument | None = None
+        self.lock = lock
+        self._parse(text, data)
+
+    def _parse(self, text: str, data: dict[str, Any]) -> None:
+        """Validate and take ``text`` (parsed as ``data``); nothing changes if it is invalid."""
         try:
-            self._read(path, data)
+            settings, sources = self._read(self.path, data)
         except ConfigError as e:
             # content errors carry the line, as TOML syntax errors do (issue 13)
             line = line_of(text, e.message)
             if line is None:
                 raise
             raise ConfigError(f"{e.message} (at line {line})", subject=e.subject) from e
+        self.text = text
+        self._doc: tomlkit.TOMLDocument | None = None
+        self.settings = settings
+        self.sources = sources
 
-    def _read(self, path: Path, data: dict[str, Any]) -> None:
-        self.settings = _parse_settings(data.get("settings"), path)
+    @staticmethod
+    def _read(path: Path, data: dict[str, Any]) -> tuple[Settings, list[SourceSpec]]:
+        settings = _parse_settings(data.get("settings"), path)
         raw_sources = data.get("sources", [])
         if not isinstance(raw_sources, list):
             raise ConfigError(f"{_where(path, 'sources')}: must be an array of tables ([[sources]])")
-        self.sources: list[SourceSpec] = []
+        sources: list[SourceSpec] = []
         seen: dict[str, int] = {}
         for i, raw in enumerate(raw_sources):
             spec = source_from_table(raw, i, path)
@@ -271,28 +282,29 @@ class Config:
                     f" (id {spec.id})"
                 )
             seen[spec.id] = i
-            self.sources.append(spec)
+            sources.append(spec)
+        return settings, sources
 
     @property
     def exists(self) -> bool:
         return self.path.exists()
 
     @classmethod
-    def load(cls, path: Path) -> Config:
-        """Read and validate ``path``; a missing file is an empty config."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-        except OSError as e:
-            raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: {e}") from e
-        return cls(path, text, data)
+    def load(cls, path: Path, *, lock: WriteLock | None = None) -> Config:
+        """Read and validate ``path``; a missing file is an empty config. Edits take ``lock``
+        and start from a fresh read of the file."""
+        return cls(path, *_load_text(path), lock=lock)
+
+    @contextmanager
+    def _editing(self) -> Iterator[None]:
+        """Hold the lock and re-read the file: an edit never writes back a copy read before
+        another pln changed it (issue 12: a sync's 301 update dropped a `pln source add`)."""
+        if self.lock is None:
+            yield
+            return
+        with self.lock.holding("pln (editing config.toml)"):
+            self._parse(*_load_text(self.path))
+            yield
 
     @property
     def doc(self) -> tomlkit.TOMLDocument:
@@ -307,7 +319,7 @@ class Config:
         """Write the document back atomically (comments and order preserved by tomlkit)."""
         import tomlkit
 
-        atomic_write_bytes(self.path, tomlkit.dumps(self.doc).encode("utf-8"), mode=0o644)
+        write_file(self.path, tomlkit.dumps(self.doc).encode("utf-8"), mode=0o644)
 
     def _aot(self) -> AoT:
         import tomlkit
@@ -328,6 +340,10 @@ class Config:
 
     def add_source(self, spec: SourceSpec) -> SourceSpec:
         """Append a source (refusing duplicates) and save."""
+        with self._editing():
+            return self._add_source(spec)
+
+    def _add_source(self, spec: SourceSpec) -> SourceSpec:
         same = self.find(spec.canonical) or next((s for s in self.sources if s.id == spec.id), None)
         if same is not None:
             raise UsageError(
@@ -346,6 +362,10 @@ class Config:
     def add_sources(self, specs: list[SourceSpec]) -> list[SourceSpec]:
         """Append several sources (refusing duplicates) and save once: an import stopped
         half-way (Ctrl-C) leaves the file as it was, and one save is faster than hundreds."""
+        with self._editing():
+            return self._add_sources(specs)
+
+    def _add_sources(self, specs: list[SourceSpec]) -> list[SourceSpec]:
         added: list[SourceSpec] = []
         aot = self._aot() if specs else None
         # by canonical spec and by id: `find` per source would make an import of thousands
@@ -372,6 +392,10 @@ class Config:
 
     def remove_source(self, source_id: str) -> SourceSpec:
         """Remove the source with this (full) id and save."""
+        with self._editing():
+            return self._remove_source(source_id)
+
+    def _remove_source(self, source_id: str) -> SourceSpec:
         for i, s in enumerate(self.sources):
             if s.id == source_id:
                 del self._aot()[i]
@@ -385,6 +409,10 @@ class Config:
         """A feed moved permanently (301/308): follow its new URL, unless another source
         already follows that URL (issue 13: that left two sources with one URL). Returns
         what to tell the user."""
+        with self._editing():
+            return self._move_feed(source_id, url)
+
+    def _move_feed(self, source_id: str, url: str) -> str:
         try:
             target = parse_spec(url).canonical
         except UsageError:
@@ -394,11 +422,15 @@ class Config:
         if other is not None:
             return (f"moved permanently to {url}, which you already follow as source "
                     f"{other.id}: remove this one with `pln source rm {source_id}`")
-        self.update_source(source_id, url=url)
+        self._update_source(source_id, url=url)
         return f"moved permanently to {url}"
 
     def update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         """Change fields of one source entry in place (e.g. a feed's URL after a 301) and save."""
+        with self._editing():
+            return self._update_source(source_id, **fields)
+
+    def _update_source(self, source_id: str, **fields: Any) -> SourceSpec:
         for i, s in enumerate(self.sources):
             if s.id == source_id:
                 table = self._aot()[i]
@@ -413,12 +445,24 @@ class Config:
         raise UsageError(f"no source with id {source_id!r}")
 
 
+def _load_text(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from e
+    return text, data
+
+
 def install_template(path: Path, *, starter: bool) -> int:
     """Create ``path`` from the bundled example (or starter network); return the source count."""
     name = "starter-educators.toml" if starter else "example.toml"
-    src = bundled_config_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".toml.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, path)
+    write_file(path, (bundled_config_dir() / name).read_bytes(), mode=0o644)
     return len(Config.load(path).sources)

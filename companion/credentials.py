@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from companion.errors import AuthError, ConfigError
-from companion.storage_io import atomic_write_bytes
+from companion.storage_io import write_file
+
+if TYPE_CHECKING:
+    from companion.locking import WriteLock
 
 
 @dataclass(frozen=True)
@@ -31,35 +36,38 @@ class Account:
 
 
 class Credentials:
-    """The accounts and registered OAuth apps, stored with owner-only permissions."""
+    """The accounts and registered OAuth apps, stored with owner-only permissions.
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    Every change takes ``lock`` and starts from a fresh read of the file, so three `pln
+    login` at once keep three accounts (issue 12: one was kept).
+    """
+
+    def __init__(self, path: Path, data: dict[str, Any], *, lock: WriteLock | None = None) -> None:
         self.path = path
+        self.lock = lock
         self.data = data
         self.data.setdefault("accounts", {})
         self.data.setdefault("apps", {})
 
     @classmethod
-    def load(cls, path: Path) -> Credentials:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return cls(path, {})
-        except OSError as e:
-            raise ConfigError(f"cannot read {path}: {e.strerror}") from e
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if mode & 0o077:
-            os.chmod(path, 0o600)  # tokens are secrets: tighten rather than refuse
-        try:
-            data = orjson.loads(raw) if raw.strip() else {}
-        except orjson.JSONDecodeError as e:
-            raise ConfigError(f"{path} is not valid JSON ({e}); run `pln login` again") from e
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path} is not a JSON object; run `pln login` again")
-        return cls(path, data)
+    def load(cls, path: Path, *, lock: WriteLock | None = None) -> Credentials:
+        return cls(path, _read(path), lock=lock)
+
+    @contextmanager
+    def editing(self, command: str = "pln login") -> Iterator[Credentials]:
+        """Hold the lock with the file freshly read; changes made inside are saved by the
+        verbs that make them."""
+        if self.lock is None:
+            yield self
+            return
+        with self.lock.holding(command):
+            self.data = _read(self.path)
+            self.data.setdefault("accounts", {})
+            self.data.setdefault("apps", {})
+            yield self
 
     def save(self) -> None:
-        atomic_write_bytes(self.path, orjson.dumps(self.data, option=orjson.OPT_INDENT_2), mode=0o600)
+        write_file(self.path, orjson.dumps(self.data, option=orjson.OPT_INDENT_2), mode=0o600)
 
     @property
     def accounts(self) -> list[Account]:
@@ -97,22 +105,26 @@ class Credentials:
         return name in self.data["accounts"]
 
     def put_account(self, account: Account, *, make_default: bool = False) -> None:
-        self.data["accounts"][account.name] = {
-            "instance": account.instance,
-            "token": account.token,
-            "handle": account.handle,
-            "user_id": account.user_id,
-        }
-        if make_default or not self.data.get("default"):
-            self.data["default"] = account.name
-        self.save()
+        """Add or refresh an account and save."""
+        with self.editing():
+            self.data["accounts"][account.name] = {
+                "instance": account.instance,
+                "token": account.token,
+                "handle": account.handle,
+                "user_id": account.user_id,
+            }
+            if make_default or not self.data.get("default"):
+                self.data["default"] = account.name
+            self.save()
 
     def remove_account(self, name: str) -> Account:
-        acct = self.account(name)
-        del self.data["accounts"][name]
-        if self.data.get("default") == name:
-            self.data["default"] = next(iter(self.data["accounts"]), None)
-        self.save()
+        """Forget an account and save; AuthError if there is none by that name."""
+        with self.editing("pln logout"):
+            acct = self.account(name)
+            del self.data["accounts"][name]
+            if self.data.get("default") == name:
+                self.data["default"] = next(iter(self.data["accounts"]), None)
+            self.save()
         return acct
 
     # ----- IMAP passwords (issue 18), one per login (user@host:port), not per folder ------------
@@ -123,19 +135,51 @@ class Credentials:
         return entry.get("password") if isinstance(entry, dict) else None
 
     def put_mail_password(self, login: str, password: str) -> None:
-        self.data.setdefault("mail", {})[login] = {"password": password}
-        self.save()
+        """Keep an IMAP login's password and save."""
+        with self.editing("pln source add"):
+            self.data.setdefault("mail", {})[login] = {"password": password}
+            self.save()
 
     def remove_mail_password(self, login: str) -> bool:
         """Forget a login's password; False if none was stored."""
-        if self.data.get("mail", {}).pop(login, None) is None:
-            return False
-        self.save()
+        with self.editing("pln source rm"):
+            if self.data.get("mail", {}).pop(login, None) is None:
+                return False
+            self.save()
         return True
 
     def app(self, instance: str) -> dict[str, str] | None:
         return self.data["apps"].get(instance)
 
     def put_app(self, instance: str, client_id: str, client_secret: str) -> None:
-        self.data["apps"][instance] = {"client_id": client_id, "client_secret": client_secret}
-        self.save()
+        """Remember pln's OAuth app on an instance and save."""
+        with self.editing():
+            self.data["apps"][instance] = {"client_id": client_id, "client_secret": client_secret}
+            self.save()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """credentials.json as a dict ({} when missing); ConfigError naming the way back."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from e
+    try:
+        if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+            os.chmod(path, 0o600)  # tokens are secrets: tighten rather than refuse
+    except OSError:
+        pass
+    if not raw.strip():
+        raise ConfigError(f"{path} is empty: the accounts in it are lost — run `pln doctor "
+                          "--repair` (it moves the file aside), then `pln login` again for each")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise ConfigError(f"{path} is not valid JSON ({e}) — run `pln doctor --repair` (it "
+                          "moves the file aside), then `pln login` again for each account") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a JSON object — run `pln doctor --repair` (it moves "
+                          "the file aside), then `pln login` again for each account")
+    return data

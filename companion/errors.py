@@ -75,3 +75,7 @@ class Interrupted(PlnError):
     """The user pressed Ctrl-C; the message says what was kept (exit 130, PRODUCT.md)."""
 
     exit_code = 130
+
+
+class PlnWarning(UserWarning):
+    """Something the user should know that does not stop the command (shown on stderr)."""

@@ -53,9 +53,15 @@ class Home:
         return self.data_dir / "pln.lock"
 
     def ensure(self) -> None:
-        """Create the directories (private to the user)."""
+        """Create the directories (private to the user); StorageError if they cannot be."""
         for d in (self.config_dir, self.data_dir, self.inbox_dir):
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as e:
+                from companion.errors import StorageError
+                from companion.storage_io import describe_os_error
+
+                raise StorageError(describe_os_error(e, d, doing="create")) from e
 
 
 def bundled_config_dir() -> Path:

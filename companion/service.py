@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,45 +14,21 @@ from companion import __version__
 from companion.config import Config, Settings, install_template
 from companion.errors import ConfigError, PlnError, UsageError
 from companion.ids import resolve_prefix
+from companion.locking import WriteLock, lock_for
 from companion.models import ItemData, iso, parse_iso
 from companion.paths import Home
 from companion.search import query_words
 from companion.specs import IMAP, MAIL_KINDS, NEEDS_LOGIN, TAG, SourceSpec, parse_spec
+from companion.storage_io import clean_stale_temps
 from companion.store import TinyDBJournal, TinyDBStore
+from companion.sync import ProgressFn, SyncResult, prepare_new_items
 from companion.urls import canonical_url
+
+__all__ = ["Companion", "ItemFilter", "SyncResult", "item_json", "parse_since", "prepare_new_items"]
 
 if TYPE_CHECKING:
     from companion.credentials import Credentials
 
-ProgressFn = Callable[["SyncResult"], None]
-
-
-@dataclass
-class SyncResult:
-    """The outcome of syncing one source."""
-
-    source: str
-    label: str
-    status: str  # ok | not_modified | error | skipped | retired
-    new: int = 0
-    updated: int = 0
-    error: str | None = None
-    retry_after: str | None = None
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "label": self.label,
-            "status": self.status,
-            "new": self.new,
-            "updated": self.updated,
-            "error": self.error,
-            "retry_after": self.retry_after,
-            "notes": self.notes,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 @dataclass(frozen=True)
@@ -123,6 +99,7 @@ class Companion:
         self._store: TinyDBStore | None = None
         self._journal: TinyDBJournal | None = None
         self._me: Any = None
+        self._writing = False
         self.clock = clock or (lambda: datetime.now(UTC))
 
     # ----- parts ----------------------------------------------------------------------------
@@ -130,7 +107,7 @@ class Companion:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = Config.load(self.home.config_file)
+            self._config = Config.load(self.home.config_file, lock=self.lock)
         return self._config
 
     def lenient_config(self) -> ConfigError | None:
@@ -153,8 +130,14 @@ class Companion:
         from companion.credentials import Credentials
 
         if self._credentials is None:
-            self._credentials = Credentials.load(self.home.credentials_file)
+            self._credentials = Credentials.load(self.home.credentials_file, lock=self.lock)
         return self._credentials
+
+    @property
+    def lock(self) -> WriteLock:
+        """The home's write lock (re-entrant: the store, config.toml and credentials.json
+        are all changed under it, each from a fresh read)."""
+        return lock_for(self.home.lock_file)
 
     @property
     def store(self) -> TinyDBStore:
@@ -170,12 +153,19 @@ class Companion:
 
     @contextmanager
     def writing(self, command: str) -> Iterator[Companion]:
-        """Hold the write lock for a command; flush everything once at the end."""
+        """Hold the write lock for a command; flush everything once at the end (nested: the
+        outermost one does)."""
+        if self._writing:
+            yield self
+            return
         self.home.ensure()
         self.store.lock(command)
+        self._writing = True
         try:
+            clean_stale_temps([self.home.config_dir])  # (the store cleans its own folders)
             yield self
         finally:
+            self._writing = False
             self.close()
 
     def close(self) -> None:
@@ -193,7 +183,10 @@ class Companion:
         if self.home.config_file.exists():
             return None
         self.home.ensure()
-        n = install_template(self.home.config_file, starter=starter)
+        with self.lock.holding("pln init"):
+            if self.home.config_file.exists():  # (another pln was first)
+                return None
+            n = install_template(self.home.config_file, starter=starter)
         self._config = None
         return n
 
@@ -242,7 +235,7 @@ class Companion:
                         f" first{hint}"
                     )
                 spec = parse_spec(spec_text, name=name, topics=topics, account=default)
-        if spec.kind == "feed":
+        if spec.kind == "feed":  # (network: not under the lock, a sync may be writing)
             spec = self._discover_feed(spec, name=name, topics=topics, account=account)
         elif self._is_new(spec):
             from companion.sources.checks import check_source, needs_check
@@ -251,8 +244,9 @@ class Companion:
                 spec.extra["notes"] = check_source(
                     spec, self._credentials_or_none(spec), self._add_settings(),
                     self._user_agent())
-        self.ensure_config(starter=False)
-        return self.config.add_source(spec)
+        with self.writing("pln source add"):
+            self.ensure_config(starter=False)
+            return self.config.add_source(spec)
 
     def _is_new(self, spec: SourceSpec) -> bool:
         """Not followed yet (a duplicate is refused without asking any server)."""
@@ -434,7 +428,7 @@ class Companion:
             timeout=settings.timeout,
         )
 
-    # ----- sync -----------------------------------------------------------------------------
+    # ----- sync (companion.sync) ------------------------------------------------------------
 
     def prepare_sync(self) -> None:
         """Start what a sync of the configured sources needs (parse processes) before the
@@ -448,233 +442,23 @@ class Companion:
 
         A failing source never stops the others (its error is in its result).
         """
-        from concurrent.futures import ThreadPoolExecutor
+        from companion.sync import SyncEngine
 
-        from companion.sources.base import (
-            SourceContext,
-            close_sources,
-            make_source,
-            prepare_sources,
-        )
-
-        specs = (
-            [self.find_source(p) for p in dict.fromkeys(prefixes)] if prefixes else self.config.sources
-        )
-        settings = self.settings
-        ctx = SourceContext(
-            settings=settings,
-            credentials=self.credentials,
-            user_agent=settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)",
-            prepare=prepare_new_items,
-        )
-        now = self.clock()
-        results: list[SyncResult] = []
-        states = self._counted_states(specs)
-
-        def run(spec: SourceSpec) -> Any:
-            source = make_source(spec, ctx)
-            return source.fetch(states.get(spec.id, {}).get("source", {}), now)
-
-        todo: list[SourceSpec] = []
-        for spec in specs:
-            state = states.get(spec.id, {})
-            health = state.get("health", {})
-            if health.get("retired"):
-                r = SyncResult(spec.id, spec.label, "retired", error=health.get("last_error"))
-                results.append(r)
-                if progress:
-                    progress(r)
-                continue
-            until = state.get("retry_until")
-            if until and parse_iso(until) > now:
-                r = SyncResult(spec.id, spec.label, "skipped", retry_after=until,
-                               notes=[f"server asked to wait until {until}"])
-                results.append(r)
-                if progress:
-                    progress(r)
-                continue
-            todo.append(spec)
-
-        try:
-            prepare_sources({s.kind for s in todo})
-            with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo) or 1))) as pool:
-                self._collect(pool, todo, run, states, results, now, progress)
-        finally:
-            close_sources()
-        if settings.sync_markers:  # issue 17: home read position shared with other apps
-            from companion.network.markers import after_sync
-
-            after_sync(self, specs, results, now)
-        if settings.retention_days > 0:
-            self.prune(timedelta(days=settings.retention_days), now)
-        self.store.flush()
-        order = {s.id: i for i, s in enumerate(specs)}
-        results.sort(key=lambda r: order.get(r.source, 0))
-        return results
-
-    def _counted_states(self, specs: Sequence[SourceSpec]) -> dict[str, dict[str, Any]]:
-        """Every source's state, after counting the items the inbox holds for those of
-        ``specs`` never counted (companion.source_health): one pass over the inbox, only
-        when a source is new, added again, or from an older pln."""
-        from companion.source_health import count_held, needs_count, with_count
-
-        states = self.store.all_states()
-        todo = {s.id for s in specs if needs_count(states.get(s.id, {}))}
-        if todo:
-            held = count_held(self.store.iter_items(), todo) if self.home.inbox_dir.exists() else {}
-            for sid in todo:
-                states[sid] = with_count(states.get(sid, {}), held.get(sid, 0))
-                self.store.put_state(sid, states[sid])
-        return states
-
-    def _collect(self, pool: Any, todo: list[SourceSpec], run: Callable[[SourceSpec], Any],
-                 states: dict[str, dict[str, Any]], results: list[SyncResult], now: datetime,
-                 progress: ProgressFn | None) -> None:
-        """Submit every fetch and store each result in this thread as it completes. A result
-        is dropped once stored: the fetches' bodies and items are never all held at once."""
-        import queue
-
-        from companion.sources.base import RetryLater
-
-        finished: queue.SimpleQueue[tuple[SourceSpec, datetime, Any]] = queue.SimpleQueue()
-        for spec in todo:
-            t0 = self.clock()
-            pool.submit(run, spec).add_done_callback(
-                lambda fut, spec=spec, t0=t0: finished.put((spec, t0, fut)))
-        waiting = len(todo)
-        while waiting:  # each result stored as soon as it arrives
-            spec, t0, fut = finished.get()
-            waiting -= 1
-            state = dict(states.get(spec.id, {}))
-            health = dict(state.get("health", {}))
-            result = SyncResult(spec.id, spec.label, "ok")
-            try:
-                fetched = fut.result()
-            except RetryLater as e:
-                result.status = "skipped"
-                result.retry_after = iso(e.until)
-                result.error = e.message
-                state["retry_until"] = iso(e.until)
-                health.update(last_error=e.message, last_error_at=iso(now))
-            except PlnError as e:
-                result.status = "error"
-                result.error = e.message
-                health.update(
-                    last_error=e.message,
-                    last_error_at=iso(now),
-                    failures=int(health.get("failures", 0)) + 1,
-                )
-            except Exception as e:  # a bug in one source must not stop the others
-                result.status = "error"
-                result.error = f"internal error: {type(e).__name__}: {e}"
-                health.update(
-                    last_error=result.error,
-                    last_error_at=iso(now),
-                    failures=int(health.get("failures", 0)) + 1,
-                )
-            else:
-                if fetched.later is not None:  # finished elsewhere (a parse worker): wait for it
-                    fetched.later.add_done_callback(
-                        lambda done, spec=spec, t0=t0, finish=fetched.finish: finished.put(
-                            (spec, t0, _Finishing(finish, done))))
-                    waiting += 1
-                    continue
-                result.notes.extend(fetched.notes)
-                state.pop("retry_until", None)
-                if fetched.retired:
-                    result.status = "retired"
-                    health.update(retired=True, last_error="gone (410): no longer fetched",
-                                  last_error_at=iso(now))
-                elif fetched.not_modified:
-                    result.status = "not_modified"
-                if fetched.new_url and spec.kind == "feed":
-                    result.notes.append(self.config.move_feed(spec.id, fetched.new_url))
-                result.new, result.updated, added = self._file_items(
-                    spec.id, fetched.items, now, fetched.prepared)
-                if spec.kind == "home" and self.settings.sync_markers:
-                    from companion.network.markers import remember
-
-                    remember(self, spec, fetched.items)  # where each entry sits (issue 17)
-                health.update(last_success=iso(now), failures=0)
-                health["items"] = int(health.get("items", 0)) + added
-                state["source"] = dict(fetched.state)
-            state["health"] = health
-            self.store.put_state(spec.id, state)
-            result.seconds = (self.clock() - t0).total_seconds()
-            results.append(result)
-            if progress:
-                progress(result)
+        return SyncEngine(self).run(prefixes, progress)
 
     def _store_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
                      prepared: tuple[Any, ...] | None = None) -> tuple[int, int]:
-        """Merge fetched items into the inbox; returns (new, updated)."""
+        """Merge fetched items into the inbox; returns (new, updated) (see sync.store_items)."""
         new, updated, _ = self._file_items(source_id, items, now, prepared)
         return new, updated
 
     def _file_items(self, source_id: str, items: Sequence[ItemData], now: datetime,
                     prepared: tuple[Any, ...] | None = None) -> tuple[int, int, int]:
-        """Merge fetched items into the inbox; returns (new, updated, added: how many items
-        now list this source that did not). ``prepared`` (from ``prepare_new_items``, one per
-        item) is filed as it is for an item that is new; ``items`` is only read for the
-        others."""
-        from companion.decide import item_id, merge
-        from companion.mine import arriving
+        """Merge fetched items into the inbox; returns (new, updated, added) (see
+        sync.store_items)."""
+        from companion.sync import store_items
 
-        n_items = len(prepared) if prepared is not None else len(items)
-        if not n_items:
-            return 0, 0, 0
-        store = self.store
-        writes = []
-        fresh = []
-        new = updated = added = 0
-        seen: set[str] = set()
-        for n in range(n_items):
-            ready = prepared[n] if prepared is not None else None
-            key = ready.light["key"] if ready is not None else items[n].key
-            iid = ready.id if ready is not None else item_id(key)
-            existing = store.get(iid, text=False)
-            if existing is not None and existing.get("key") != key:
-                iid = item_id(key, taken={iid: existing.get("key", "")})
-                existing = store.get(iid, text=False)
-                ready = None
-            if iid in seen:
-                continue
-            seen.add(iid)
-            if existing is None and ready is not None:
-                fresh.append(ready)
-                new += 1
-                continue
-            out = merge(existing, items[n], source_id, now, item_id_=iid)
-            if out is None:
-                continue
-            if existing is None:
-                arriving(out[0], self.me())  # your own statuses arrive read (issue 13.6)
-            writes.append(out)
-            if existing is None:
-                new += 1
-            else:
-                updated += 1
-            if existing is None or source_id not in existing["sources"]:
-                added += 1
-        store.put_many(writes)
-        store.put_prepared(fresh)
-        self._join_stories({rec["link_key"] for rec, _ in writes if rec.get("link_key")}
-                           | {p.link_key for p in fresh if p.link_key})
-        return new, updated, added + len(fresh)
-
-    def _join_stories(self, keys: set[str]) -> int:
-        """Recompute shared_by/story for the stories these link keys name."""
-        from companion.decide import join_story
-
-        store = self.store
-        changes: dict[str, dict[str, Any]] = {}
-        for key in keys:
-            ids = store.link_ids(key)
-            if len(ids) < 2:
-                continue
-            recs = [r for r in (store.get(i, text=False) for i in ids) if r is not None]
-            changes.update(join_story(recs))
-        return store.update_many(changes) if changes else 0
+        return store_items(self.store, source_id, items, now, prepared, me=self.me())
 
     # ----- inbox ----------------------------------------------------------------------------
 
@@ -947,22 +731,3 @@ class Companion:
 
         handles = [a.handle for a in self.credentials.accounts if a.handle]
         return export(self.list_reflections(), fmt, author=handles[0] if handles else "")
-
-
-class _Finishing:
-    """A fetch whose last step (``finish``) runs in the storing thread once ``done`` is."""
-
-    def __init__(self, finish: Callable[[Any], Any], done: Any) -> None:
-        self.finish, self.done = finish, done
-
-    def result(self) -> Any:
-        return self.finish(self.done)
-
-
-def prepare_new_items(items: tuple[ItemData, ...], source_id: str, now: datetime) -> tuple[Any, ...]:
-    """What the store files for each item if it is new (``SourceContext.prepare``): pure, so
-    a feed's parse worker runs it and the storing thread only files the result (issue 3)."""
-    from companion.decide import merge
-    from companion.store import prepare_put
-
-    return tuple(prepare_put(*merge(None, data, source_id, now)) for data in items)  # type: ignore[misc]

@@ -36,7 +36,7 @@ def test_only_the_cli_imports_typer_and_rich() -> None:
 
 def test_only_the_store_imports_tinydb() -> None:
     users = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py") if "tinydb" in imports_of(p))
-    assert users == ["store/tinydb_store.py"]
+    assert users and all(u.startswith("store/") for u in users), users
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,31 @@ def test_index_is_rebuilt_when_missing(tmp_path: Path) -> None:
     assert store.get(recs[0]["id"])
 
 
+def test_an_index_left_behind_by_an_older_pln_is_rebuilt_at_open(tmp_path: Path) -> None:
+    """Before commits (schema 1), a kill between the weeks' write and the index's left items
+    that `pln inbox` listed and `pln show` could not find (issue 12). Opening such a store
+    rebuilds its index once, and a writer keeps the rebuilt one."""
+    store = TinyDBStore(tmp_path)
+    store.lock("test")
+    recs = fill(store, 20, spread_days=2)
+    store.close()
+    index = tmp_path / "inbox" / "index.json"
+    data = orjson.loads(index.read_bytes())
+    data["_meta"]["schema"]["version"] = 1
+    lost = recs[3]["id"]
+    for bucket in data["ids"].values():  # the index as it was before the last items came
+        bucket["v"] = " ".join(p for p in bucket["v"].split() if not p.startswith(lost + "="))
+    index.write_bytes(orjson.dumps(data))
+    store = TinyDBStore(tmp_path)
+    store.lock("pln star")
+    assert store.get(lost) is not None and store.count() == 20
+    assert store.update_many({lost: {"starred": True}}) == 1
+    store.close()
+    data = orjson.loads(index.read_bytes())
+    assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION == 2
+    assert TinyDBStore(tmp_path).get(lost)["starred"] is True
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     store = TinyDBStore(tmp_path)
     store.lock("test")
@@ -160,12 +185,14 @@ def test_corrupt_state_file(cli, pln_home: Path) -> None:  # type: ignore[no-unt
 
 HOLDER = textwrap.dedent(
     """
-    import sys, time
+    import os, sys, time
     from companion.service import Companion
     c = Companion()
     with c.writing("pln sync"):
         print("locked", flush=True)
         time.sleep(float(sys.argv[1]))
+        if len(sys.argv) > 2:  # a mark, made while the lock is still held
+            open(os.path.join(os.environ["PLN_HOME"], sys.argv[2]), "w").close()
     """
 )
 
@@ -191,16 +218,28 @@ def test_second_writer_waits_then_says_who_holds_the_lock(cli, pln_home: Path) -
 
 
 def test_second_writer_proceeds_when_the_first_finishes(pln_home: Path) -> None:
+    """The second writer waits for the first and goes in when it lets go — not before: the
+    holder leaves a mark just before it releases the lock, and the second writer must see it
+    as soon as it holds the lock itself (without locking it would get in at once)."""
     pln_home.mkdir(parents=True)
     env = {**os.environ, "PYTHONPATH": str(REPO), "PLN_LOCK_TIMEOUT": "10"}
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, "0.5"], env=env, stdout=subprocess.PIPE)
-    assert holder.stdout and holder.stdout.readline().strip() == b"locked"
-    from companion.service import Companion
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, "0.8", "done"], env=env,
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == b"locked"
+        from companion.service import Companion
 
-    c = Companion()
-    with c.writing("pln read"):
-        pass  # got the lock after waiting
-    holder.wait()
+        c = Companion()
+        t0 = time.monotonic()
+        with c.writing("pln read"):
+            waited = time.monotonic() - t0
+            assert (pln_home / "done").exists(), "got the lock while the first writer held it"
+        assert waited > 0.3
+        assert holder.wait(timeout=10) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
 
 
 WRITER = textwrap.dedent(

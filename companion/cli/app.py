@@ -22,6 +22,7 @@ class PlnGroup(TyperGroup):
     """Turns PlnError into one clear line on stderr and its exit code (STYLE.md: errors)."""
 
     def invoke(self, ctx: Any) -> Any:
+        _show_warnings()
         try:
             return super().invoke(ctx)
         except PlnError as e:
@@ -78,6 +79,30 @@ def interrupted() -> None:
         pass
 
 
+def _show_warnings() -> None:
+    """The library's PlnWarnings become `warning: …` lines on stderr (others as Python shows
+    them)."""
+    import warnings
+
+    from companion.errors import PlnWarning
+
+    shown = warnings.showwarning
+    if getattr(shown, "_pln", False):
+        return
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, PlnWarning):
+            from companion.cli.render import clean, warn
+
+            warn(clean(str(message)))
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show._pln = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 
@@ -126,6 +151,7 @@ def _register() -> None:
     digest.register(app)
     __import__("companion.cli.network", fromlist=["register"]).register(app)
     __import__("companion.cli.post", fromlist=["register"]).register(app)
+    __import__("companion.cli.doctor", fromlist=["register"]).register(app)
 
 
 _register()

@@ -74,7 +74,7 @@ def add(
         else:
             checking = err.status(Text(what))
     pw = _password_option(password)  # read before the spinner: a prompt must stay readable
-    with c.writing("pln source add"), checking:
+    with checking:  # (add_source takes the write lock only to save: a sync may be writing)
         s = c.add_source(spec, name=name, topics=topic, account=account, senders=sender,
                          list_ids=list_id, password=pw, read_password=_ask_password)
     for n in s.extra.get("notes", []):

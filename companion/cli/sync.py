@@ -57,19 +57,20 @@ def sync(
     # `pln sync ID ID-prefix` names one source twice: sync it once (issue 13)
     ids = list(dict.fromkeys(c.find_source(p).id for p in sources)) if sources else None
     show_bar = not json and sys.stderr.isatty()
-    with c.writing("pln sync"):
-        if show_bar:
-            c.prepare_sync()  # before the bar's refresh thread exists
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    # (no write lock here: the sync takes it for each batch it writes, so reading and
+    # triage go on while it fetches)
+    if show_bar:
+        c.prepare_sync()  # before the bar's refresh thread exists
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            with Progress(
-                TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), console=err,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("sync", total=len(ids or []) or len(c.config.sources))
-                results = c.sync(ids, progress=lambda r: bar.advance(task))
-        else:
-            results = c.sync(ids)
+        with Progress(
+            TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("sync", total=len(ids or []) or len(c.config.sources))
+            results = c.sync(ids, progress=lambda r: bar.advance(task))
+    else:
+        results = c.sync(ids)
     for r in results:  # credentials in a feed URL never reach the output (issue 12)
         r.label = redact(r.label)
         r.error = redact(r.error) if r.error else r.error

@@ -111,7 +111,14 @@ def prepare() -> None:
         # Workers import the parsers with their first task, so a sync where every feed
         # answers 304 loads none of them.
         _POOL = _new_pool(n, multiprocessing.get_context("fork"), os.getpid())
-        _POOL.submit(os.getpid)  # forks every worker now, before any other thread exists
+        import signal
+
+        # (a Ctrl-C while they start waits until each ignores it: see _worker_started)
+        masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            _POOL.submit(os.getpid)  # forks every worker now, before any other thread exists
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
 def _parse_pool() -> Any:
@@ -148,6 +155,11 @@ def _worker_started(parent: int) -> None:
     import signal
     import sys
 
+    # Ctrl-C in a terminal reaches the whole process group: pln stops the sync and ends its
+    # workers itself (issue 13: each worker printed a KeyboardInterrupt traceback)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         try:
             import ctypes

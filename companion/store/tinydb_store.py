@@ -1,6 +1,6 @@
 """TinyDB storage for the inbox, per-source sync state and the journal.
 
-This is the only module that imports tinydb. Layout under the data directory::
+Only the modules of this package import tinydb. Layout under the data directory::
 
     inbox/index.json            schema version + item id -> shard
     inbox/items-2026-W47.json   light records of the items published that ISO week
@@ -8,85 +8,47 @@ This is the only module that imports tinydb. Layout under the data directory::
     inbox/search-2026-W47.json  their folded text (title, text, author) for --search, as one
                                 string of "id text" lines
     state.json                  per-source sync state (ETag, cursor, health)
+    commit.json                 only while a commit renames its files (see files.py)
     journal.json                reflections — never written by inbox operations
 
 Why shards: TinyDB keeps a whole file in memory and rewrites it on every write; one file of
 100,000 items costs >1 s and >600 MB to load (issue 2). A week of items is a few MB, so
 `pln inbox --limit 50` reads only the newest shards, and a sync rewrites only the weeks it
-touched. Every file is written atomically (temp + fsync + rename), once per command
-(CachingMiddleware, flushed on close), index last, so a crash leaves old or new files.
+touched. The files a command changed are written together, once per command (or per
+batch of a sync): CachingMiddleware keeps changes in memory, ``flush`` commits them all or
+none (``files.Commit``), so a crash leaves the old store or the new one.
 """
 
 from __future__ import annotations
 
-import gc
-import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
-from tinydb.storages import MemoryStorage, Storage
+from tinydb.storages import MemoryStorage
 from tinydb.table import Document, Table
 
 from companion import ids as idmod
-from companion.errors import LockedError, NotFoundError, StorageError
+from companion.errors import NotFoundError, StorageError
 from companion.html import summary as words_summary
+from companion.locking import WriteLock, lock_for
 from companion.search import search_text
-from companion.storage_io import atomic_write_bytes
+from companion.storage_io import clean_stale_temps
+from companion.store import files
+from companion.store.files import Commit, OrjsonStorage, Stage
 
-SCHEMA_VERSION = 1  # bump with an entry in MIGRATIONS when the layout changes
+SCHEMA_VERSION = 2  # bump with an entry in MIGRATIONS when the layout changes
 
 # Migrations from version N to N+1, applied in order when an older index is opened.
 # Each takes the store (with raw access to every shard) and must be idempotent.
-MIGRATIONS: dict[int, Callable[[TinyDBStore], None]] = {}
-
-
-class OrjsonStorage(Storage):
-    """A JSON file read with orjson and written atomically; a corrupt file is a StorageError."""
-
-    def __init__(self, path: Path, **_: Any) -> None:
-        self.path = path
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            raise StorageError(f"cannot read {self.path}: {e.strerror}") from e
-        if not raw.strip():
-            return None
-        # JSON makes no reference cycles, but its 100k fresh dicts trigger the cyclic GC over
-        # and over: pausing it halves the load time of a week (issue 5: search ≤ 1 s).
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            raise StorageError(
-                f"database file {self.path} is corrupt ({e}); move it aside to start that part "
-                "afresh, or restore it from a backup"
-            ) from e
-        finally:
-            if paused:
-                gc.enable()
-        if not isinstance(data, dict):
-            raise StorageError(f"database file {self.path} is corrupt (not a JSON object)")
-        return data
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        try:
-            atomic_write_bytes(self.path, orjson.dumps(data))
-        except OSError as e:
-            raise StorageError(f"cannot write {self.path}: {e.strerror}") from e
-
-    def close(self) -> None:
-        pass
+MIGRATIONS: dict[int, Callable[[TinyDBStore], None]] = {
+    # 1 -> 2: commits (files.Commit). A pln before them, killed while it wrote, could leave
+    # the index behind its weeks: items listed but not found by id (issue 12). Rebuilt once.
+    1: lambda store: store.rebuild_index() and None,
+}
 
 
 class _Cache(CachingMiddleware):
@@ -117,10 +79,16 @@ class _DB(TinyDB):
     table_class = StrIdTable
 
 
-def _open_db(path: Path | None) -> _DB:
+def _open_db(path: Path | None, stage: Stage | None = None) -> _DB:
     if path is None:
         return _DB(storage=MemoryStorage)
-    return _DB(path, storage=_Cache(OrjsonStorage))
+    return _DB(path, stage, storage=_Cache(OrjsonStorage))
+
+
+def _file(db: _DB) -> OrjsonStorage | None:
+    """The file behind a (caching) database, None in memory."""
+    storage = db.storage
+    return storage.storage if isinstance(storage, _Cache) else None  # type: ignore[no-any-return]
 
 
 def _is_dirty(db: _DB) -> bool:
@@ -239,97 +207,6 @@ def week_start(key: str) -> datetime:
     """The first instant (Monday 00:00 UTC) of a shard's week."""
     year, week = key.split("-W")
     return datetime.fromisocalendar(int(year), int(week), 1).replace(tzinfo=UTC)
-
-
-class _FlockLock:
-    """An exclusive ``flock`` on a file, polled until a timeout.
-
-    On POSIX this replaces filelock, whose import alone costs ~50 ms — a sixth of the
-    budget of a whole `pln inbox` (issue 2). The OS drops the lock when the process dies.
-    """
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path, self.timeout = path, timeout
-        self._fd: int | None = None
-
-    @property
-    def is_locked(self) -> bool:
-        return self._fd is not None
-
-    def acquire(self) -> bool:
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    return False
-                time.sleep(0.05)
-            else:
-                self._fd = fd
-                return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-
-class WriteLock:
-    """An exclusive lock so two pln processes never write at once; says who holds it."""
-
-    def __init__(self, path: Path, timeout: float | None = None) -> None:
-        self.path = path
-        self.info = path.with_name(path.name + ".info")
-        if timeout is None:
-            timeout = float(os.environ.get("PLN_LOCK_TIMEOUT", "10"))
-        self.timeout = timeout
-        self._lock: Any = None
-
-    def acquire(self, command: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if os.name == "posix":
-            self._lock = _FlockLock(self.path, self.timeout)
-            ok = self._lock.acquire()
-        else:  # pragma: no cover - Windows
-            from filelock import FileLock, Timeout
-
-            self._lock = FileLock(str(self.path), timeout=self.timeout)
-            try:
-                self._lock.acquire()
-                ok = True
-            except Timeout:
-                ok = False
-        if not ok:
-            holder = "another pln process"
-            try:
-                info = orjson.loads(self.info.read_bytes())
-                since = datetime.fromtimestamp(info["since"], UTC).strftime("%H:%M:%S UTC")
-                holder = f"`{info['command']}` (pid {info['pid']}, since {since})"
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-            raise LockedError(
-                f"the pln database is busy: {holder} is writing to it; "
-                f"waited {self.timeout:g}s — try again when it has finished"
-            )
-        self.info.write_bytes(
-            orjson.dumps({"pid": os.getpid(), "command": command, "since": time.time()})
-        )
-
-    def release(self) -> None:
-        if self._lock is not None and self._lock.is_locked:
-            try:
-                self.info.unlink()
-            except FileNotFoundError:
-                pass
-            self._lock.release()
 
 
 class BucketMap:
@@ -469,43 +346,43 @@ class TinyDBStore:
         self._state_db: _DB | None = None
         self._lock: WriteLock | None = None
         self._removed_from: set[str] = set()
+        self._stage = Stage()  # the commit that files write into while flushing
+        self._checked = False  # for an interrupted commit (see _finish_interrupted)
 
     # ----- lifecycle -------------------------------------------------------------------
 
     def lock(self, command: str) -> None:
-        """Take the write lock for the rest of this process's command."""
+        """Take the write lock until ``unlock``/``close`` (a no-op if this store has it).
+
+        Under the lock the store is brought up to date first: an interrupted commit (a
+        crash) is finished, cached files that another pln changed since this one read them
+        are forgotten (a sync writes in batches, others write in between: issue 13), and
+        temp files left by killed processes are removed (issue 12).
+        """
         if self.data_dir is None or self._lock is not None:
             return
-        lock = WriteLock(self.data_dir / "pln.lock")
+        lock = lock_for(self.data_dir / "pln.lock")
         lock.acquire(command)
         self._lock = lock
+        try:
+            if files.recover(self.data_dir):
+                self.discard()
+            else:
+                self._drop_stale()
+            dirs = [self.data_dir, *([self.inbox_dir] if self.inbox_dir else [])]
+            clean_stale_temps(dirs)
+        except BaseException:
+            self._lock = None
+            lock.release()
+            raise
 
-    def flush(self) -> None:
-        """Write every changed file atomically: bodies, then items, then state and index."""
-        for buckets in (self._id_buckets, self._link_buckets):
-            if buckets is not None:
-                buckets.commit()
-        if self.data_dir is not None and (self._search_edits or any(_is_dirty(db) for db in self._dbs())):
-            if self._lock is None:
-                raise StorageError("internal error: writing without the lock")
-        for key in sorted(self._bodies):
-            _flush(self._bodies[key])
-        for key, lines in self._search_edits.items():
-            _blob_write(self._search_db(key), lines)
-        self._search_edits.clear()
-        for key in sorted(self._search):
-            _flush(self._search[key])
-        # shards that only gained items first, those that lost some after
-        for key in sorted(self._shards, key=lambda k: k in self._removed_from):
-            _flush(self._shards[key])
-        if self._state_db is not None:
-            _flush(self._state_db)
-        if self._index_db is not None:
-            _flush(self._index_db)
-        self._removed_from.clear()
+    @property
+    def locked(self) -> bool:
+        """Whether this store holds the write lock."""
+        return self._lock is not None
 
-    def close(self) -> None:
-        """Flush and release the lock."""
+    def unlock(self) -> None:
+        """Commit every change and release the lock (the caches stay, checked at ``lock``)."""
         try:
             self.flush()
         finally:
@@ -513,42 +390,146 @@ class TinyDBStore:
                 self._lock.release()
                 self._lock = None
 
+    def flush(self) -> None:
+        """Write every changed file in one commit (see files.Commit): all of them or, after
+        a crash, none. Renames go bodies, search, items, index, state, so a reader that does
+        not lock still finds every indexed item's record and body."""
+        for buckets in (self._id_buckets, self._link_buckets):
+            if buckets is not None:
+                buckets.commit()
+        if not self._search_edits and not any(_is_dirty(db) for db in self._dbs()):
+            return
+        if self.data_dir is not None and self._lock is None:
+            raise StorageError("internal error: writing without the lock")
+        for key, lines in self._search_edits.items():
+            _blob_write(self._search_db(key), lines)
+        self._search_edits.clear()
+        commit = Commit(self.data_dir) if self.data_dir is not None else None
+        self._stage.commit = commit
+        try:
+            for db in self._dbs():
+                _flush(db)
+            if commit is not None:
+                commit.apply()
+        except BaseException:
+            if commit is not None:
+                commit.abort()
+            self.discard()  # (the caches say "written" for what is not)
+            raise
+        finally:
+            self._stage.commit = None
+        self._removed_from.clear()
+
+    def close(self) -> None:
+        """Flush and release the lock."""
+        self.unlock()
+
+    def discard(self) -> None:
+        """Forget every cached file and every change not yet written."""
+        if self.data_dir is None:
+            return
+        self._shards.clear()
+        self._bodies.clear()
+        self._search.clear()
+        self._search_edits.clear()
+        self._memory_keys.clear()
+        self._index_db = self._state_db = None
+        self._id_buckets = self._link_buckets = None
+        self._removed_from.clear()
+
+    def _drop_stale(self) -> None:
+        """Forget cached files that changed on disk since this process read or wrote them."""
+        for cache in (self._shards, self._bodies, self._search):
+            for key, db in list(cache.items()):
+                f = _file(db)
+                if f is not None and not _is_dirty(db) and key not in self._search_edits and f.stale():
+                    del cache[key]
+        index = self._index_db
+        buckets_dirty = any(b is not None and b._dirty for b in (self._id_buckets, self._link_buckets))
+        if (index is not None and not _is_dirty(index) and not buckets_dirty
+                and (f := _file(index)) and f.stale()):
+            self._index_db = self._id_buckets = self._link_buckets = None
+        state = self._state_db
+        if state is not None and not _is_dirty(state) and (f := _file(state)) and f.stale():
+            self._state_db = None
+
     def _dbs(self) -> Iterator[_DB]:
-        yield from self._bodies.values()
-        yield from self._search.values()
-        yield from self._shards.values()
-        if self._state_db is not None:
-            yield self._state_db
+        """Every cached file, in the order a commit renames them (see ``flush``)."""
+        yield from (self._bodies[k] for k in sorted(self._bodies))
+        yield from (self._search[k] for k in sorted(self._search))
+        # weeks that only gained items before those that lost some
+        yield from (self._shards[k] for k in sorted(self._shards, key=lambda k: (k in self._removed_from, k)))
         if self._index_db is not None:
             yield self._index_db
+        if self._state_db is not None:
+            yield self._state_db
 
     # ----- files -------------------------------------------------------------------------
 
     def _index(self) -> _DB:
         if self._index_db is None:
             path = self.inbox_dir / "index.json" if self.inbox_dir else None
-            db = _open_db(path)
-            meta = db.table("_meta")
-            doc = meta.get(doc_id="schema")
-            if doc is None:
-                if path is not None and any(self.inbox_dir.glob("items-*.json")):  # type: ignore[union-attr]
-                    self._index_db = db
-                    self.rebuild_index()
-                meta.upsert(Document({"version": SCHEMA_VERSION}, doc_id="schema"))
-            else:
-                version = int(doc.get("version", 0))
-                if version > SCHEMA_VERSION:
-                    raise StorageError(
-                        f"the inbox at {self.inbox_dir} was written by a newer pln "
-                        f"(schema {version}, this pln knows {SCHEMA_VERSION}): upgrade pln"
-                    )
-                self._index_db = db
-                while version < SCHEMA_VERSION:
-                    MIGRATIONS[version](self)
-                    version += 1
-                    meta.upsert(Document({"version": version}, doc_id="schema"))
-            self._index_db = db
+            self._finish_interrupted()
+            db = self._index_db = _open_db(path, self._stage)
+            if self._open_index(db) and path is not None and self._lock is None:
+                self._keep_index_repair()
         return self._index_db
+
+    def _finish_interrupted(self) -> None:
+        """Before a command that does not write reads anything: if a commit was interrupted
+        (a crash between its renames), finish it first (a writer in the middle of one holds
+        the lock for milliseconds; a crashed one not at all)."""
+        if self._checked or self.data_dir is None:
+            return
+        self._checked = True
+        if self._lock is None and files.pending(self.data_dir):
+            self.lock("pln (finishing an interrupted write)")
+            self.unlock()
+
+    def _open_index(self, db: _DB) -> bool:
+        """Check the schema, migrate an older store, rebuild a lost index; True if the index
+        was changed (in memory)."""
+        meta = db.table("_meta")
+        doc = meta.get(doc_id="schema")
+        if doc is None:
+            lost = self.inbox_dir is not None and any(self.inbox_dir.glob("items-*.json"))
+            if lost:
+                self.rebuild_index()
+            meta.upsert(Document({"version": SCHEMA_VERSION}, doc_id="schema"))
+            return lost
+        version = int(doc.get("version", 0))
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"the inbox at {self.inbox_dir} was written by a newer pln "
+                f"(schema {version}, this pln knows {SCHEMA_VERSION}): upgrade pln"
+            )
+        if version == SCHEMA_VERSION:
+            return False
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](self)
+            version += 1
+            meta.upsert(Document({"version": version}, doc_id="schema"))
+        return True
+
+    def _keep_index_repair(self) -> None:
+        """A command that only reads rebuilt or migrated the index: write it back if no one
+        else is writing (else the writer does the same, under its lock)."""
+        assert self.data_dir is not None and self._index_db is not None
+        lock = lock_for(self.data_dir / "pln.lock")
+        try:
+            lock.acquire("pln (repairing the inbox index)", timeout=0)
+        except StorageError:  # busy, or a read-only home: keep the repair in memory
+            return
+        try:
+            f = _file(self._index_db)
+            if files.pending(self.data_dir) or (f is not None and f.stale()):
+                return  # someone wrote meanwhile: theirs stands
+            for buckets in (self._id_buckets, self._link_buckets):
+                if buckets is not None:
+                    buckets.commit()
+            _flush(self._index_db)
+        finally:
+            lock.release()
 
     def _ids(self) -> StrIdTable:
         return self._index().table("ids")  # type: ignore[return-value]
@@ -579,7 +560,7 @@ class TinyDBStore:
         db = cache.get(key)
         if db is None:
             path = self.inbox_dir / f"{kind}-{key}.json" if self.inbox_dir else None
-            db = cache[key] = _open_db(path)
+            db = cache[key] = _open_db(path, self._stage)
         return db
 
     def _shard(self, key: str) -> _DB:
@@ -600,6 +581,7 @@ class TinyDBStore:
 
     def shard_keys(self) -> list[str]:
         """Every week that has items, newest first."""
+        self._finish_interrupted()
         keys = set(self._memory_keys)
         if self.inbox_dir is not None and self.inbox_dir.exists():
             keys.update(p.name[6:-5] for p in self.inbox_dir.glob("items-*.json"))
@@ -611,10 +593,13 @@ class TinyDBStore:
         ids: dict[str, str] = {}
         links: dict[str, list[str]] = {}
         for key in self.shard_keys():
-            for item_id, rec in self._shard(key).table("items")._read_table().items():
+            db = self._shard(key)
+            for item_id, rec in db.table("items")._read_table().items():
                 ids[item_id] = key
                 if rec.get("link_key"):
                     links.setdefault(_link_hash(rec["link_key"]), []).append(item_id)
+            if self.inbox_dir is not None and not _is_dirty(db):
+                del self._shards[key]  # one week in memory at a time
         self._id_map().replace_all(ids)
         self._link_map().replace_all({k: ",".join(v) for k, v in links.items()})
         return len(ids)
@@ -716,10 +701,15 @@ class TinyDBStore:
     def put_prepared(self, puts: Iterable[PreparedPut]) -> int:
         """Insert or replace items already split by ``prepare_put`` (for new items that is
         done where the feed was parsed, so a sync's storing thread only files them)."""
+        puts = list(puts)
+        index = self._id_map()
+        moves = {p.id: old for p in puts if (old := index.get(p.id)) != p.shard}
+        # Every file this touches is read before anything changes: a damaged week raises
+        # here and leaves the index and the other weeks as they were (issue 12).
+        self._read_weeks({p.shard for p in puts} | {k for k in moves.values() if k is not None})
+        links = self._link_map()
         by_shard: dict[str, list[PreparedPut]] = {}
         moved: dict[str, list[str]] = {}
-        index = self._id_map()
-        links = self._link_map()
         n = 0
         for p in puts:
             if p.link_key and p.link_hash:
@@ -729,8 +719,8 @@ class TinyDBStore:
                     links.set(p.link_hash, p.id)
                 elif p.id not in ids.split(","):
                     links.set(p.link_hash, f"{ids},{p.id}")
-            old_key = index.get(p.id)
-            if old_key != p.shard:
+            if p.id in moves:
+                old_key = moves[p.id]
                 if old_key is not None:
                     moved.setdefault(old_key, []).append(p.id)
                 index.set(p.id, p.shard)
@@ -746,6 +736,13 @@ class TinyDBStore:
             self._search_lines(key).update({p.id: p.search for p in part})
             self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
         return n
+
+    def _read_weeks(self, keys: Iterable[str]) -> None:
+        """Load the items, bodies and search text of these weeks (StorageError if damaged)."""
+        for key in keys:
+            self._shard(key).table("items")._read_table()
+            self._body_db(key).table("bodies")._read_table()
+            self._search_lines(key)
 
     def _remove_from_shard(self, key: str, item_ids: list[str]) -> None:
         gone = set(item_ids)
@@ -782,14 +779,23 @@ class TinyDBStore:
                     table[i] = {**table[i], **f}
 
             db = self._shard(key)
+            alone = not _is_dirty(db) and not self._other_changes()
             db.table("items")._update_table(apply)
             n += len(todo)
-            if self.inbox_dir is not None and self._lock is not None and len(by_shard) > 1:
+            if self.inbox_dir is not None and self._lock is not None and len(by_shard) > 1 and alone:
                 # many weeks (read --all): write each as soon as it is done and let it go,
-                # so memory stays at one week instead of the whole inbox
+                # so memory stays at one week instead of the whole inbox. Only flags change
+                # (nothing else is pending), so each week is a commit of its own.
                 _flush(db)
                 del self._shards[key]
         return n
+
+    def _other_changes(self) -> bool:
+        """Whether changes beyond flags of items are waiting for the next commit."""
+        return bool(self._search_edits) or any(
+            _is_dirty(db) for db in (*self._bodies.values(), *self._search.values(),
+                                     *(d for d in (self._index_db, self._state_db) if d))
+        ) or any(b is not None and bool(b._dirty) for b in (self._id_buckets, self._link_buckets))
 
     def delete_many(self, item_ids: Iterable[str]) -> int:
         """Remove items (and their bodies) from the inbox."""
@@ -802,6 +808,7 @@ class TinyDBStore:
                 rec = self._shard(key).table("items")._read_table().get(item_id)
                 if rec and rec.get("link_key"):
                     link_hashes.add(_link_hash(rec["link_key"]))
+        self._read_weeks(by_shard)  # (all read before anything changes)
         for key, part in by_shard.items():
             self._remove_from_shard(key, part)
         gone = {i for part in by_shard.values() for i in part}
@@ -884,8 +891,9 @@ class TinyDBStore:
 
     def _states(self) -> StrIdTable:
         if self._state_db is None:
+            self._finish_interrupted()
             path = self.data_dir / "state.json" if self.data_dir else None
-            self._state_db = _open_db(path)
+            self._state_db = _open_db(path, self._stage)
         return self._state_db.table("sources")  # type: ignore[return-value]
 
     def get_state(self, source_id: str) -> dict[str, Any]:
@@ -920,11 +928,15 @@ class TinyDBJournal:
         return self._db.table("reflections")  # type: ignore[return-value]
 
     def lock(self, command: str) -> None:
+        """Take the journal's lock; what is written next starts from a fresh read of the file
+        (another `pln post` may have added a reflection since this one read it: issue 12)."""
         if self.path is None or self._lock is not None:
             return
-        lock = WriteLock(self.path.with_name("journal.lock"))
+        lock = lock_for(self.path.with_name("journal.lock"))
         lock.acquire(command)
         self._lock = lock
+        if self._db is not None and not _is_dirty(self._db) and (f := _file(self._db)) and f.stale():
+            self._db = None
 
     def put(self, reflection: dict[str, Any]) -> None:
         """Insert or replace one reflection and write the file at once (journal first)."""
