@@ -141,8 +141,7 @@ def long_inbox(feed_server: FeedServer, pln_home: Path, cli: Any) -> None:
 
 
 def test_stock_less_shows_colours_not_escape_codes(long_inbox: None) -> None:
-    if not Path("/usr/bin/less").exists():
-        pytest.skip("needs less")
+    assert Path("/usr/bin/less").exists(), "the pager test needs less (.ci/run installs it)"
     env = {"TERM": "xterm-256color", "PATH": "/usr/bin:/bin"}
     term = Pty("inbox", cols=100, rows=24, env=env, drop=("COLUMNS", "LINES", "LESS", "PAGER",
                                                           "NO_COLOR", "PLN_PAGER"))
