@@ -95,3 +95,20 @@ def cli() -> Cli:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PLN_HOME", "/nonexistent-pln-home-set-by-fixture")
+
+
+def _hypothesis_profiles() -> None:
+    """Property tests (tests/test_properties.py): no per-example deadline (the machine is
+    shared, and a slow example is not a wrong one); derandomized without an example database
+    in CI and under bench/mutation.py (PLN_HYPOTHESIS_PROFILE=mutation), so a run is
+    repeatable there."""
+    from hypothesis import settings
+
+    settings.register_profile("pln", deadline=None)
+    settings.register_profile("pln-ci", settings.get_profile("ci"), deadline=None)
+    settings.register_profile("mutation", deadline=None, database=None, derandomize=True)
+    default = "pln-ci" if os.environ.get("CI") else "pln"
+    settings.load_profile(os.environ.get("PLN_HYPOTHESIS_PROFILE", default))
+
+
+_hypothesis_profiles()
