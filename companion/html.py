@@ -198,7 +198,7 @@ def plain_words(html: str) -> str:
     """
     if "<" in html:
         if "<!" in html or "<s" in html or "<S" in html:
-            html = _HIDDEN.sub(" ", html)
+            html = _HIDDEN.sub("", html)  # hidden, as if never there: a<!-- -->b is "ab"
         breaks = _BREAKS_ANY_CASE if _UPPER_TAG.search(html) else _BREAKS
         html = _TAG.sub("", breaks.sub(" ", html))
     if "&" in html:
