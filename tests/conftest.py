@@ -4,6 +4,7 @@ a real Mastodon-shaped server (mastodon_mock), and a CLI runner."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,33 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def mastodon() -> Iterator[Any]:
-    """A real Mastodon-shaped HTTP server on loopback, seeded with alice/bob/carol."""
+    """A real Mastodon-shaped HTTP server on loopback, seeded with alice/bob/carol; a new one
+    for every test (its rate-limit counters outlive a reset, so one server is not shared)."""
     from mastodon_mock.testing.server import MockServer
 
-    with MockServer() as srv:
+    srv = MockServer().start()
+    try:
         yield srv
+    finally:
+        stop_later(srv)
+
+
+_stopping: list[threading.Thread] = []
+
+
+def stop_later(srv: Any) -> None:
+    """Stop a MockServer without waiting for it: uvicorn notices a stop request on its next
+    0.1 s tick and then closes its connections, about 0.2 s in all, which ~90 teardowns paid
+    one after the other (issue 19). Its port is its own, so the next test need not wait; the
+    session waits for every server at its end (``pytest_sessionfinish``)."""
+    t = threading.Thread(target=srv.stop, name="mockserver-stop", daemon=True)
+    t.start()
+    _stopping.append(t)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for t in _stopping:
+        t.join(timeout=10)
 
 
 class Cli:

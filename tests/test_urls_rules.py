@@ -105,6 +105,9 @@ def reference(url: str) -> str | None:
     ("https://example.com//", "https://example.com/"),
     ("https://example.com/a/b//", "https://example.com/a/b"),
     ("https://example.com/a/?id=1", "https://example.com/a?id=1"),
+    ("https://example.com/TAX/", "https://example.com/TAX"),  # only slashes go
+    ("https://example.com/TAX//?id=1", "https://example.com/TAX?id=1"),
+    ("https://example.com/X./", "https://example.com/X."),
     # the host: a trailing dot goes, internationalized names in their IDNA form, IPv6 bracketed
     ("https://example.com./x", "https://example.com/x"),
     ("https://bücher.example/", "https://xn--bcher-kva.example/"),
@@ -179,6 +182,10 @@ def test_link_key_joins_scheme_and_www_variants_and_nothing_else() -> None:
     assert link_key("https://blog.example/www.posts/1") == "blog.example/www.posts/1"
     assert link_key("https://wwwblog.example/p") == "wwwblog.example/p"
     assert link_key("https://blog.example:8443/posts/1") == "blog.example:8443/posts/1"
+    # an archived copy names the page it archives in its path: it is the archive's page
+    archived = "https://web.archive.org/web/2020/https://blog.example/posts/1"
+    assert link_key(archived) == "web.archive.org/web/2020/https://blog.example/posts/1"
+    assert link_key(archived + "?x=1") == "web.archive.org/web/2020/https://blog.example/posts/1?x=1"
     # given a canonical URL, it is not canonicalized again (and must already be one)
     assert link_key("https://www.blog.example/posts/1", canonical=True) == "blog.example/posts/1"
     assert link_key("HTTPS://Blog.example/x/", canonical=True) == "Blog.example/x/"
