@@ -86,7 +86,9 @@ def is_loopback_host(host: str) -> bool:
     http)."""
     h = host
     if h.startswith("["):  # [IPv6] or [IPv6]:port
-        h = h[1:].split("]", 1)[0]
+        h, bracket, port = h[1:].partition("]")
+        if not bracket or port and not (port[0] == ":" and port[1:].isdigit()):
+            return False
     elif h.count(":") == 1:  # host:port (a bare IPv6 address has more colons)
         h = h.rsplit(":", 1)[0]
     if h == "localhost":

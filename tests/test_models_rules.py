@@ -66,6 +66,21 @@ def test_parse_iso_refuses_what_is_not_a_date() -> None:
             parse_iso(text)
 
 
+def test_item_kinds_are_the_json_values_product_md_names() -> None:
+    from companion.models import FEED_ITEM, STATUS_ITEM
+
+    assert (FEED_ITEM, STATUS_ITEM) == ("feed", "status")  # --json "kind": "feed"|"status"
+
+
+def test_what_a_source_does_not_give_is_empty() -> None:
+    item = ItemData("k", "feed")
+    assert (item.url, item.title, item.html, item.text, item.cw) == ("", "", "", "", "")
+    assert item.author == Author() and item.published is None and item.updated is None
+    assert (item.tags, item.media, item.boosted_by, item.mentions, item.counts, item.extra) == (
+        (), (), (), (), (), ())
+    assert item.reply_to is None and item.link is None
+
+
 def test_author_and_media_as_plain_dicts() -> None:
     assert Author("Dana", "@dana@m.example", "https://m.example/@dana").as_dict() == {
         "name": "Dana", "handle": "@dana@m.example", "url": "https://m.example/@dana"}

@@ -5,6 +5,7 @@ writes them, and which specs are the same source."""
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ from companion.specs import (
     "::1", "[::1]", "[::1]:3000",
 ])  # fmt: skip
 def test_loopback_hosts(host: str) -> None:
-    assert is_loopback_host(host)
+    assert is_loopback_host(host) is True
     assert host_base_url(host) == f"http://{host}"
 
 
@@ -46,9 +47,10 @@ def test_login_over_plain_http_to_ipv6_loopback_with_a_port() -> None:
     "10.0.0.1", "10.0.0.1:80", "192.168.1.1", "172.16.0.1", "169.254.1.1", "0.0.0.0", "::",
     "[fd00::1]", "128.0.0.1", "localhost.example", "mylocalhost", "127.0.0.1.example",
     "example.com", "mastodon.social:443", "[::2]:3000", "",
+    "[::1]]:3000", "[::1", "[::1]x", "[::1]:", "[::1]:30x0", "[::1]3000",  # not host names
 ])  # fmt: skip
 def test_other_hosts_are_not_loopback_and_get_https(host: str) -> None:
-    assert not is_loopback_host(host)
+    assert is_loopback_host(host) is False
     assert host_base_url(host) == f"https://{host}"
 
 
@@ -187,10 +189,36 @@ def test_label_is_the_name_else_the_spec() -> None:
     assert parse_spec("bookmarks").label == "bookmarks"
 
 
+def test_a_tags_account_is_part_of_it_whatever_its_name() -> None:
+    assert parse_spec("#t", account="BOX").canonical == "#t@|BOX"
+    assert parse_spec("#t", account="BOX").id != parse_spec("#t", account="BO").id
+
+
+def test_space_around_the_host_of_a_spec_is_not_part_of_it() -> None:
+    assert parse_spec("@ada@ m.example").host == "m.example"
+    assert parse_spec("#edtech@ m.example").host == "m.example"
+
+
+def test_a_spec_knows_no_place_in_a_file_until_config_gives_it_one(tmp_path: Path) -> None:
+    from companion.config import Config
+
+    assert parse_spec("home").index == -1
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[[sources]]\ntimeline = "home"\n[[sources]]\ntag = "edtech"\n')
+    assert [s.index for s in Config.load(cfg).sources] == [0, 1]
+
+
+def test_extra_settings_are_not_part_of_a_specs_identity() -> None:
+    a = SourceSpec(TAG, "edtech", extra={"limit": 1})
+    b = SourceSpec(TAG, "edtech", extra={"limit": 2})
+    assert a == b and hash(a) == hash(b)  # hashable although extra is a dict
+
+
 def test_name_topics_and_account_are_carried() -> None:
-    spec = parse_spec("#pln", name="PLN", topics=["#edtech", "edtech", " math ", "", "  "],
-                      account="work")
-    assert (spec.name, spec.topics, spec.account) == ("PLN", ("edtech", "math"), "work")
+    spec = parse_spec("#pln", name="PLN", topics=["#edtech", "edtech", " math ", "", "  ",
+                                                  "#Xylophone", "X"], account="work")
+    assert (spec.name, spec.topics, spec.account) == ("PLN", ("edtech", "math", "Xylophone", "X"),
+                                                      "work")
     assert parse_spec("home").topics == ()
 
 
@@ -209,6 +237,8 @@ def test_name_topics_and_account_are_carried() -> None:
     ("http://[::1]/feed", "http://[::1]/feed"),
     ("https://Ada:PW@Blog.example/f", "https://Ada:PW@blog.example/f"),
     ("https://ada@blog.example:8443/f", "https://ada@blog.example:8443/f"),
+    ("https://:secret@blog.example/f", "https://:secret@blog.example/f"),  # a password alone
+    ("https://ada:p@ss@Blog.example/f", "https://ada:p@ss@blog.example/f"),  # "@" in it
     ("  https://blog.example/f  ", "https://blog.example/f"),
 ])  # fmt: skip
 def test_feed_url_normal_form(url: str, normal: str) -> None:
