@@ -159,6 +159,25 @@ def test_a_guessed_date_is_replaced_by_an_updated_date_once_one_appears() -> Non
     assert rec5["published"] == rec["published"] and rec5["published_guessed"] is True
 
 
+def test_a_guessed_date_is_no_longer_guessed_once_the_source_gives_one() -> None:
+    rec = first(entry(published=None, updated=None))
+    rec2, _ = merge(rec, entry(published=T2, title="x"), "src1", NOW)  # type: ignore[misc]
+    assert rec2["published"] == "2026-11-02T09:00:00Z" and rec2["published_guessed"] is False
+
+
+def test_a_record_stored_before_dates_were_guessed_is_taken_as_not_guessed() -> None:
+    rec = first(entry(published=T1))
+    del rec["published_guessed"]
+    rec2, _ = merge(rec, entry(published=None, updated=T2, title="x"), "src1", NOW)  # type: ignore[misc]
+    assert rec2["published"] == "2026-11-01T09:00:00Z" and rec2["published_guessed"] is False
+
+
+def test_a_feed_entrys_words_go_to_the_store_with_the_record() -> None:
+    data = entry(html="<p>Peer <b>de</b>sign</p>")
+    assert first(data)["words"] == data.words and first(data)["words"].split() == ["Peer", "design"]
+    assert first(status())["words"] == ""  # a status has its text
+
+
 # ----- ids -----------------------------------------------------------------------------------
 
 
@@ -248,6 +267,7 @@ def test_a_status_without_author_or_boosters_shares_with_nobody() -> None:
     ("a   b\n\n\nc " + "y" * 95, False),  # 101
     ("http://x.example/" + " y" * 50, True),  # 99: the URL is gone, one space per word
     ("#" + "t" * 200, True),  # a hashtag, however long
+    (" ".join(f"#t{i} @p{i}" for i in range(40)) + " ok", True),  # 80 of them, then "ok"
     ("@" + "u" * 200 + "@m.example", True),
     ("e-mail ada@m.example " + "z" * 90, False),  # "ada" is text; only "@m.example" goes
 ])  # fmt: skip
