@@ -72,7 +72,9 @@ def to_text(html: str | None) -> str:
 
     text = get_text(html, _text_config())
     lines = [ln.rstrip() for ln in text.splitlines()]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    # Blank lines go at both ends, but not the first line's indentation: a list's first item
+    # is indented like the others, a <pre> keeps its layout.
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 class _LinkCollector(HTMLParser):

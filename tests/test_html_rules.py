@@ -31,9 +31,15 @@ def test_rendered_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
 
 
-def test_lists_render_an_item_a_line() -> None:
-    assert [ln.strip() for ln in to_text("<ul><li>one</li><li>two</li></ul>").splitlines()] == [
-        "* one", "* two"]
+def test_lists_render_an_item_a_line_each_indented_alike() -> None:
+    assert to_text("<ul><li>one</li><li>two</li></ul>") == "  * one\n  * two"
+    assert to_text("<p>a</p><ul><li>x</li></ul>") == "a\n\n  * x"
+    assert to_text("<pre>  x  \n  y</pre>") == "  x\n  y"  # preformatted layout kept
+
+
+def test_no_line_ends_in_spaces() -> None:
+    text = to_text("<table><tr><td>a</td><td>bbbb</td></tr><tr><td>c</td><td>d</td></tr></table>")
+    assert text == "a  bbbb\nc  d"
 
 
 def test_to_text_of_nothing() -> None:
@@ -48,8 +54,14 @@ def test_fast_text_takes_only_simple_markup() -> None:
         assert fast_text(html) is None, html
     for html in ("<P>x</P>", "<B>x</b>", "<p>x</P>", "<Br>", "<SPAN>x</SPAN>", "<a href='x'>y</a>",
                  "<em>a</em> <strong>b</strong> <i>c</i> <code>d</code> <small>e</small>",
-                 "<sub>1</sub><sup>2</sup><u>u</u><s>s</s><del>d</del><abbr>a</abbr>"):
+                 "<sub>1</sub><sup>2</sup><u>u</u><s>s</s><del>d</del><abbr>a</abbr>",
+                 '<img src="https://x.example/i.png" alt="i">', "a<img/>b"):
         assert fast_text(html) is not None, html
+    every = "".join(f"<{t}>x</{t}>" for t in ("p", "a", "b", "strong", "i", "em", "code", "span",
+                                            "small", "sub", "sup", "u", "s", "del", "abbr"))
+    every += "<br><img>"
+    assert fast_text(every) == to_text(every)  # all the simple tags at once
+    assert fast_text(every.upper()) == to_text(every.upper())  # in capitals too
 
 
 def test_fast_text_keeps_markers_out_of_entities() -> None:
@@ -161,6 +173,11 @@ def test_plain_words_keep_whitespace_and_a_lone_less_than() -> None:
 
 
 # ----- summaries -----------------------------------------------------------------------------
+
+
+def test_summary_reads_on_past_a_long_run_of_whitespace() -> None:
+    assert summary("a" + " " * 20 + "bcdefghi", 10) == "a bcdefghi"
+    assert summary("a" + " " * 40 + "bcdefghijk", 10) == "a bcdefghi"
 
 
 def test_summary_is_the_first_characters_with_whitespace_collapsed() -> None:

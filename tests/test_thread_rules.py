@@ -119,6 +119,21 @@ def test_a_hundred_parts_and_more() -> None:
     assert parts[-1].endswith(f" {len(parts)}/{len(parts)}")
 
 
+@pytest.mark.parametrize(("limit", "words", "total", "body"), [
+    (500, 2200, 9, 495),  # up to 9 parts: " 9/9" reserved (4), filled to 495 of 496
+    (500, 4000, 17, 493),  # 10 to 99 parts: " 99/99" reserved (6), to 493 of 494
+    (200, 10_000, 105, 191),  # 100 to 999: " 999/999" reserved (8), to 191 of 192
+])  # fmt: skip
+def test_the_numbering_reserves_exactly_the_digits_the_thread_needs(limit: int, words: int,
+                                                                      total: int, body: int) -> None:
+    """Parts are as full as the numbering allows (single-letter words fill a part to within
+    one character of its room)."""
+    parts = split_thread(" ".join(["a"] * words), Limits(max_characters=limit))
+    assert len(parts) == total
+    assert max(len(strip_suffix(p)) for p in parts) == body
+    assert all(len(p) <= limit for p in parts)
+
+
 def test_a_limit_too_small_for_a_thread_is_refused() -> None:
     with pytest.raises(UsageError, match="limit of 43 is too small"):
         split_thread("word " * 30, Limits(max_characters=43))
@@ -178,6 +193,25 @@ def test_a_better_boundary_is_taken_only_if_it_fills_half_a_part() -> None:
     assert strip_suffix(parts[0]) != a and len(parts[0]) > 450
 
 
+def test_a_better_boundary_is_taken_even_with_one_word_left_over() -> None:
+    a = _fill(300)
+    b = _fill(190)
+    parts = split_thread(f"{a}\n\n{b} zzzzzzzzzz")  # a + b fit, the last word does not
+    assert [strip_suffix(p) for p in parts] == [a, f"{b} zzzzzzzzzz"]
+
+
+def test_the_last_part_is_not_cut_again() -> None:
+    a, b, c = _fill(300), _fill(300), _fill(150)
+    parts = split_thread(f"{a}\n\n{b}\n\n{c}")  # b and c fit in one part: one part
+    assert [strip_suffix(p) for p in parts] == [a, f"{b}\n\n{c}"]
+
+
+def test_a_mention_or_hashtag_of_exactly_a_parts_room_fits() -> None:
+    tag = "#" + "a" * 495  # 496: a part's room beside " 1/2"
+    parts = split_thread(f"{tag} and more")
+    assert parts == [f"{tag} 1/2", "and more 2/2"]
+
+
 def test_a_cut_is_only_made_at_whitespace_and_urls_are_never_split() -> None:
     text = " ".join([URL] * 40)  # 40 URLs: 40*23 + 39 = 959 counted
     parts = split_thread(text)
@@ -202,4 +236,4 @@ def test_a_word_longer_than_a_part_is_cut_into_full_parts() -> None:
     assert "".join(b.replace(" ", "") for b in bodies) == f"start{blob}end"
     assert all(len(p) <= 500 for p in parts)
     budget = 500 - len(" 9/9")
-    assert any(b == "x" * budget for b in bodies)  # a chunk is a whole part
+    assert bodies == ["start", "x" * budget, "x" * budget, "x" * (1200 - 2 * budget) + " end"]
