@@ -47,7 +47,8 @@ def test_login_over_plain_http_to_ipv6_loopback_with_a_port() -> None:
     "10.0.0.1", "10.0.0.1:80", "192.168.1.1", "172.16.0.1", "169.254.1.1", "0.0.0.0", "::",
     "[fd00::1]", "128.0.0.1", "localhost.example", "mylocalhost", "127.0.0.1.example",
     "example.com", "mastodon.social:443", "[::2]:3000", "",
-    "[::1]]:3000", "[::1", "[::1]x", "[::1]:", "[::1]:30x0", "[::1]3000",  # not host names
+    "[::1]]:3000", "[::1", "[::1]x", "[::1]:", "[::1]:30x0", "[::1]:x3000", "[::1]3000",
+    "[::1]::3000",  # not host names
 ])  # fmt: skip
 def test_other_hosts_are_not_loopback_and_get_https(host: str) -> None:
     assert is_loopback_host(host) is False
