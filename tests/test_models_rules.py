@@ -92,7 +92,8 @@ def test_author_and_media_as_plain_dicts() -> None:
 
 
 def test_words_are_those_of_the_html_only_when_there_is_no_text() -> None:
-    assert ItemData("k", "feed", html="<p>Peer <b>de</b>sign</p>").words.split() == ["Peer", "design"]
+    item = ItemData("k", "feed", html="<p>Peer <b>de</b>sign</p>")
+    assert item.words.split() == ["Peer", "design"]
     assert ItemData("k", "feed", html="<p>x</p>", text="given text").words == ""
     assert ItemData("k", "feed").words == ""
     item = ItemData("k", "feed", html="<p>once</p>")

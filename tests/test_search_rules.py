@@ -35,7 +35,8 @@ def reference(text: str) -> str:
     ("ΛΌΓΟΣ", "λογοσ"), ("Ωμέγα", "ωμεγα"), ("İstanbul", "istanbul"),
     ("Plain ASCII", "plain ascii"), ("", ""),
     ("が", "か\u3099"),  # a voiced kana is another letter: its mark is not a diacritic
-    ("हिंदी", "हिंदी"), ("日本語", "日本語"),  # marks outside those blocks are letters' parts
+    # marks outside those blocks are parts of letters
+    ("हिंदी", "हिंदी"), ("日本語", "日本語"),
 ])  # fmt: skip
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
@@ -75,7 +76,8 @@ def test_query_words_are_folded_and_split_on_any_whitespace() -> None:
 
 
 def _rec(**kw: object) -> dict[str, object]:
-    rec: dict[str, object] = {"title": "", "text": "", "cw": "", "author": {"name": "", "handle": ""}}
+    rec: dict[str, object] = {"title": "", "text": "", "cw": "",
+                              "author": {"name": "", "handle": ""}}
     rec.update(kw)
     return rec
 

@@ -32,7 +32,7 @@ def test_mastodons_defaults() -> None:
 @pytest.mark.parametrize(("text", "count"), [
     ("", 0), ("plain words", 11), ("日本語 🙂", 5),  # characters (code points), not bytes
     (URL, 23), ("http://x.y", 23),  # however long or short
-    (f"HTTPS://EXAMPLE.ORG/X", 23),
+    ("HTTPS://EXAMPLE.ORG/X", 23),
     (f"{URL}.", 24), (f"{URL},", 24), (f"{URL}!", 24), (f"{URL}?", 24), (f"{URL};", 24),
     (f"{URL}:", 24), (f"({URL})", 25), (f"[{URL}]", 25), (f'"{URL}"', 25), (f"'{URL}'", 25),
     (f"{URL}).", 25), (f"{URL}...", 26),
@@ -124,8 +124,8 @@ def test_a_hundred_parts_and_more() -> None:
     (500, 4000, 17, 493),  # 10 to 99 parts: " 99/99" reserved (6), to 493 of 494
     (200, 10_000, 105, 191),  # 100 to 999: " 999/999" reserved (8), to 191 of 192
 ])  # fmt: skip
-def test_the_numbering_reserves_exactly_the_digits_the_thread_needs(limit: int, words: int,
-                                                                      total: int, body: int) -> None:
+def test_the_numbering_reserves_exactly_the_digits_the_thread_needs(
+        limit: int, words: int, total: int, body: int) -> None:
     """Parts are as full as the numbering allows (single-letter words fill a part to within
     one character of its room)."""
     parts = split_thread(" ".join(["a"] * words), Limits(max_characters=limit))
@@ -169,7 +169,8 @@ def test_a_sentence_end_is_preferred_to_a_word() -> None:
     assert strip_suffix(parts[0]) == a
 
 
-@pytest.mark.parametrize("end", [".", "!", "?", "…", ".)", '."', ".'", "?]", "!»", ".”", "?’"])
+@pytest.mark.parametrize("end", [".", "!", "?", "…", ".)", '."', ".'", "?]", "!»", ".”",
+                                 "?’"])
 def test_sentence_ends(end: str) -> None:
     a, c = _fill(300, end), _fill(400)
     assert strip_suffix(split_thread(f"{a} {c}")[0]) == a

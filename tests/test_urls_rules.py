@@ -78,7 +78,8 @@ def reference(url: str) -> str | None:
     path = rfc3986_path(parts.path) or "/"  # §6.2.3: an empty path is "/"
     while len(path) > 1 and path.endswith("/"):
         path = path[:-1]
-    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k)]
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not is_tracking(k)]
     query = urlencode(pairs, errors="surrogatepass")
     return urlunsplit((scheme, netloc, path, query, ""))
 
@@ -147,12 +148,13 @@ def test_every_tracking_parameter_is_dropped_in_any_case(key: str) -> None:
 @pytest.mark.parametrize("key", ["utm", "id", "page", "ref", "s", "q", "shared", "trkx", "_g",
                                  "mc_id", "source", "fb", "p", "pk", "sid", "x_utm_source"])
 def test_other_parameters_are_kept_in_order(key: str) -> None:
-    assert canonical_url(f"https://example.com/p?{key}=1&a=2") == f"https://example.com/p?{key}=1&a=2"
-    assert canonical_url(f"https://example.com/p?a=2&{key}=1") == f"https://example.com/p?a=2&{key}=1"
+    for query in (f"{key}=1&a=2", f"a=2&{key}=1"):
+        assert canonical_url(f"https://example.com/p?{query}") == f"https://example.com/p?{query}"
 
 
 def test_query_values_are_form_encoded_and_blank_values_kept() -> None:
-    assert canonical_url("https://example.com/s?q=a+b&x=&utm_source=m") == "https://example.com/s?q=a+b&x="
+    assert canonical_url("https://example.com/s?q=a+b&x=&utm_source=m") == \
+        "https://example.com/s?q=a+b&x="
     assert canonical_url("https://example.com/s?q=a%20b") == "https://example.com/s?q=a+b"
     assert canonical_url("https://example.com/s?q=%2f") == "https://example.com/s?q=%2F"
 
@@ -185,7 +187,8 @@ def test_link_key_joins_scheme_and_www_variants_and_nothing_else() -> None:
     # an archived copy names the page it archives in its path: it is the archive's page
     archived = "https://web.archive.org/web/2020/https://blog.example/posts/1"
     assert link_key(archived) == "web.archive.org/web/2020/https://blog.example/posts/1"
-    assert link_key(archived + "?x=1") == "web.archive.org/web/2020/https://blog.example/posts/1?x=1"
+    assert link_key(archived + "?x=1") == \
+        "web.archive.org/web/2020/https://blog.example/posts/1?x=1"
     # given a canonical URL, it is not canonicalized again (and must already be one)
     assert link_key("https://www.blog.example/posts/1", canonical=True) == "blog.example/posts/1"
     assert link_key("HTTPS://Blog.example/x/", canonical=True) == "Blog.example/x/"
