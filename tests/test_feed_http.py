@@ -4,7 +4,6 @@ URLs, proxies from the environment, and the errors a user reads."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from companion.config import Settings
 from companion.errors import FetchError
 from companion.sources import feed
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, serve
 from tests.test_feed_sync import FEED, follow, sync
 
 
@@ -128,15 +127,14 @@ def test_connections_are_kept_alive() -> None:
     handler = type("Handler", (_ConnectionLog,), {"ports": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    stop = serve(httpd)
     try:
         base = f"http://127.0.0.1:{httpd.server_address[1]}"
         for i in range(20):
             assert get(f"{base}/feed/{i}.xml", etag='"x"').status == 304
         assert len(handler.ports) == 20 and len(set(handler.ports)) == 1
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        stop()
 
 
 def test_credentials_in_the_url(feed_server: FeedServer) -> None:

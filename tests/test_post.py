@@ -190,7 +190,6 @@ class LossyProxy:
 
     def __init__(self, upstream: str) -> None:
         import http.client
-        import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import urlsplit
 
@@ -234,15 +233,15 @@ class LossyProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> LossyProxy:
-        self.thread.start()
+        from tests.feedserver import serve
+
+        self.stop = serve(self.server)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()
 
 
 def test_retry_after_a_lost_response_does_not_double(cli: Any, mastodon: Any) -> None:
