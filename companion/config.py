@@ -182,7 +182,9 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
         "bluesky": f"bsky:{value}",
     }[key]
     if key == "imap" and not value.lower().startswith(("imap://", "imaps://")):
-        raise ConfigError(f"{_where(path, f'{loc}.imap')}: expected imaps://user@host/FOLDER")
+        # (not written as imaps://user@host/FOLDER: messages are redacted like URLs with logins)
+        raise ConfigError(f"{_where(path, f'{loc}.imap')}: expected an IMAP folder URL: "
+                          "imaps:// (or imap://), the user name, '@', the host, '/FOLDER'")
     try:
         spec = parse_spec(
             text, name=raw.get("name"), topics=topics, account=raw.get("account"),

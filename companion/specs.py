@@ -365,7 +365,8 @@ def parse_spec(
         raise UsageError(
             f"unknown source spec {raw!r}: expected a feed URL (https://…), @user@host, #tag, "
             f"#tag@host, home, mentions, bookmarks, followed-tags, list:NAME, maildir:PATH, "
-            f"mbox:PATH, imaps://user@host/FOLDER or @handle.bsky.social"
+            f"mbox:PATH, an IMAP folder (imaps://…: see `pln source add --help`) or "
+            f"@handle.bsky.social"
         )
     froms, lists = _mail_filters(spec.kind, senders, list_ids, mark_seen)
     if froms or lists or mark_seen:
