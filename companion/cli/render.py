@@ -13,6 +13,8 @@ import orjson
 from rich.console import Console
 from rich.text import Text
 
+from companion.words import plural
+
 # C0 controls except \t and \n, DEL, C1 controls (incl. CSI 0x9b, OSC 0x9d), and the bidi
 # controls that can reorder what a terminal shows (marks, embeddings, overrides, isolates).
 # Nothing else: the zero-width joiner and non-joiner, variation selectors and tag characters
@@ -31,11 +33,6 @@ def clean(text: str | None, *, oneline: bool = False) -> str:
     if oneline:
         t = " ".join(t.split())
     return t
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """``1 reply``, ``2 replies``: a count with its noun in the right number."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 # the counts a status carries, by their key in ``counts``: (one, many)
