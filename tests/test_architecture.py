@@ -36,6 +36,15 @@ def test_only_the_front_ends_import_typer_rich_and_textual() -> None:
     assert offenders == []
 
 
+def test_textual_only_in_the_tui_and_typer_only_in_the_cli() -> None:
+    textual = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+                     if "textual" in imports_of(p))
+    typer = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+                   if imports_of(p) & {"typer", "click"})
+    assert textual and all(t.startswith("tui/") for t in textual), textual
+    assert typer and all(t.startswith("cli/") for t in typer), typer
+
+
 def _module(path: Path) -> str:
     parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -136,6 +145,8 @@ def test_only_the_store_imports_tinydb() -> None:
         # only the HTML digest needs the template engine
         (["digest", "--format", "json", "--no-mark"], ("mastodon", "feedparser", "requests",
                                                        "tomlkit", "jinja2", "textual")),
+        # only `pln tui` pays for Textual
+        (["tui", "--help"], ("mastodon", "feedparser", "requests", "textual")),
     ],
 )
 def test_commands_do_not_import_what_they_do_not_need(

@@ -1,0 +1,604 @@
+"""`pln tui`: the inbox as an interactive reader (Textual), a second front end over the
+same library verbs as the CLI (companion.service, companion.inbox).
+
+The inbox screen is a virtual item list above (narrow terminals) or beside (wide ones) a
+reading pane. Everything remote is shown as cleaned plain text inside rich ``Text`` objects:
+no string from a feed or a status is ever handed to Textual as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from companion.errors import PlnError
+from companion.inbox import ItemFilter
+from companion.read_models import Item
+from companion.textsafe import clean
+from companion.tui.item_list import ItemList
+from companion.tui.reader import Reading, render_reading
+from companion.tui.session import Session, follow_author
+from companion.urls import is_web_link
+
+WIDE = 120  # columns from which the reading pane sits beside the list
+
+
+class InboxScreen(Screen[None]):
+    """The item list and the reading pane."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "next", "Next"),
+        Binding("k,up", "prev", "Prev"),
+        Binding("enter", "open", "Open"),
+        Binding("m", "toggle_read", "Read"),
+        Binding("s", "star", "Star"),
+        Binding("n", "next_unread", "Unread"),
+        Binding("c", "compose('cite')", "Cite"),
+        Binding("r", "compose('reply')", "Reply"),
+        Binding("S", "sync", "Sync"),
+        Binding("slash", "search", "Search"),
+        Binding("question_mark", "help", "Keys"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("g,home", "first", "First", show=False),
+        Binding("G,end", "last", "Last", show=False),
+        Binding("space,pagedown", "page_down", "Scroll text down", show=False),
+        Binding("b,pageup", "page_up", "Scroll text up", show=False),
+        Binding("o", "open_link", "Open link in browser", show=False),
+        Binding("y", "copy_link", "Copy link", show=False),
+        Binding("t", "story", "Jump to the story it shares", show=False),
+        Binding("w", "reveal_cw", "Show/hide CW text", show=False),
+        Binding("f", "filter_source", "Filter: this source", show=False),
+        Binding("T", "filter_topic", "Filter: this source's topic", show=False),
+        Binding("number_sign", "filter_tag", "Filter: this tag", show=False),
+        Binding("a", "toggle_all", "All / unread only", show=False),
+        Binding("asterisk", "toggle_starred", "Starred only", show=False),
+        Binding("x", "clear_filters", "Clear filters", show=False),
+        Binding("F", "follow", "Follow the author, add as source", show=False),
+        Binding("L", "links", "Links view", show=False),
+        Binding("R", "sources", "Sources view", show=False),
+        Binding("J", "journal", "Journal", show=False),
+        Binding("ctrl+t", "toggle_theme", "Light/dark theme", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    InboxScreen { layout: vertical; }
+    #top { height: 1; background: $panel; color: $text; padding: 0 1; }
+    #main { layout: vertical; height: 1fr; }
+    #list { height: 40%; min-height: 3; border-bottom: solid $panel-lighten-2; }
+    #pane { height: 1fr; padding: 0 1; }
+    #status { height: 1; padding: 0 1; color: $text-muted; }
+    InboxScreen.wide #main { layout: horizontal; }
+    InboxScreen.wide #list { height: 100%; width: 45%; border-bottom: none;
+                             border-right: solid $panel-lighten-2; }
+    InboxScreen.wide #pane { width: 1fr; height: 100%; }
+    InboxScreen.zoom #list { display: none; }
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.labels = session.labels()
+        self.reading: Reading | None = None
+        self.links: list[str] = []
+        self.reveal: set[str] = set()
+        self.shown: Item | None = None  # the item in the pane
+        self.loading = False
+        self.syncing = False
+        self.message = Text()
+        self._pending_keep: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="top")
+        with Horizontal(id="main"):
+            yield ItemList(labels=self.labels, clock=self.session.c.clock, id="list")
+            with VerticalScroll(id="pane", can_focus=False):
+                yield Static(Text(), id="body")
+        yield Static(id="status")
+        yield Footer()
+
+    @property
+    def list(self) -> ItemList:
+        return self.query_one(ItemList)
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.size.width >= WIDE, "wide")
+        if self.session.config_problem is not None:
+            self.say(f"{self.session.config_problem.message} — showing the inbox anyway "
+                     "(fix config.toml to sync)", warn=True)
+        self.list.focus()
+        self.load(self.session.filter)
+
+    def on_resize(self) -> None:
+        self.set_class(self.app.size.width >= WIDE, "wide")
+
+    # ----- listing ------------------------------------------------------------------------
+
+    def load(self, flt: ItemFilter, *, keep: str | None = None) -> None:
+        """List ``flt``: the first page now, the rest from a worker thread."""
+        try:
+            self.session.check(flt)
+        except PlnError as e:
+            self.say(e.message, warn=True)
+            return
+        self.session.filter = flt
+        self.loading = True
+        pages = self.session.pages(flt)
+        first = next(pages, [])
+        if keep is None:
+            self.list.cursor = 0
+        self.list.set_items(first, keep=keep)
+        self._pending_keep = keep if keep is not None and self.list.index_of(keep) is None else None
+        self._top()
+        self._rest(pages)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _rest(self, pages: Any) -> None:
+        for page in pages:
+            self.app.call_from_thread(self._more, page)
+        self.app.call_from_thread(self._loaded)
+
+    def _more(self, page: list[Item]) -> None:
+        self.list.extend(page)
+        if self._pending_keep is not None and (i := self.list.index_of(self._pending_keep)) is not None:
+            self._pending_keep = None
+            self.list.move_to(i)
+        self._top()
+
+    def _loaded(self) -> None:
+        self.loading = False
+        self._top()
+        if not self.list.items:
+            self._show_empty()
+
+    def reload_after_sync(self) -> None:
+        """List again with the same filters; the selection stays on its item."""
+        current = self.list.current
+        self.session.refresh()
+        self.labels = self.list.labels = self.session.labels()
+        flt = self.session.filter
+        pages = self.session.pages(flt)
+        self._swap(pages, current.id if current else None)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _swap(self, pages: Any, keep: str | None) -> None:
+        items: list[Item] = []
+        for page in pages:
+            items.extend(page)
+        self.app.call_from_thread(self._swapped, items, keep)
+
+    def _swapped(self, items: list[Item], keep: str | None) -> None:
+        current = self.list.current
+        if current is not None and current.id == keep and all(i.id != keep for i in items):
+            # read meanwhile (or filtered out): it stays listed while it is selected
+            at = next((n for n, i in enumerate(items) if i.published < current.published),
+                      len(items))
+            items.insert(at, current)
+        self.list.set_items(items, keep=keep)
+        self._top()
+
+    def _top(self) -> None:
+        f = self.session.filter
+        t = Text("pln ", style="bold")
+        n = len(self.list.items)
+        t.append(f"{n:,} item{'s' if n != 1 else ''}" + ("…" if self.loading else ""))
+        t.append(" · " + ("starred" if f.starred else "unread" if f.unread_only else "all"))
+        parts = []
+        if f.source:
+            parts.append("source " + self.labels.get(f.source, f.source))
+        if f.topic:
+            parts.append("topic " + f.topic)
+        if f.tag:
+            parts.append("#" + f.tag)
+        if f.search:
+            parts.append(f"search “{f.search}”")
+        if parts:
+            t.append(" · " + clean(" · ".join(parts), oneline=True))
+        self.query_one("#top", Static).update(t)
+
+    def _show_empty(self) -> None:
+        f = self.session.filter
+        if f != self.session.start_filter or f.search or f.tag or f.source or f.topic:
+            why = "no items match (x clears the filters, a shows read items too)"
+        elif f.unread_only:
+            why = "nothing to read (a shows read items too; S syncs)"
+        else:
+            why = "the inbox is empty: S syncs your sources (pln source add SPEC to follow one)"
+        self.query_one("#body", Static).update(Text(why, style="dim"))
+        self.shown = None
+
+    # ----- reading ------------------------------------------------------------------------
+
+    def on_item_list_highlighted(self, event: ItemList.Highlighted) -> None:
+        previous = self.shown
+        item = event.item
+        left = previous is not None and (item is None or previous.id != item.id)
+        if left and previous is not None and not previous.read and self.session.mark_read == "leave":
+            self._mark(previous.id, read=True)
+        if item is None:
+            return
+        self.show(item)
+        if self.session.mark_read == "open" and not item.read:
+            self._mark(item.id, read=True, redraw=False)
+
+    def show(self, item: Item) -> None:
+        """Read ``item`` in full into the pane."""
+        self.shown = item
+        try:
+            self.reading = self.session.reading(item)
+        except PlnError as e:
+            self.reading = Reading(item)
+            self.say(e.message, warn=True)
+        self._paint()
+        self.query_one("#pane", VerticalScroll).scroll_home(animate=False)
+
+    def _paint(self) -> None:
+        if self.reading is None:
+            return
+        shown = self.shown or self.reading.item
+        r = replace(self.reading, item=replace(self.reading.item, read=shown.read,
+                                                starred=shown.starred))
+        text, self.links = render_reading(r, self.labels, reveal_cw=r.item.id in self.reveal)
+        self.query_one("#body", Static).update(text)
+
+    def _mark(self, item_id: str, *, redraw: bool = True, **flags: bool) -> None:
+        """Change flags: on screen now, in the store by the writer thread."""
+        item = self.list.set_flags(item_id, **flags)
+        if self.shown is not None and self.shown.id == item_id:
+            self.shown = item or replace(self.shown, **flags)  # type: ignore[arg-type]
+            if redraw:
+                self._paint()
+        self.session.writer.put([item_id], **flags)
+
+    # ----- actions: moving ----------------------------------------------------------------
+
+    def action_next(self) -> None:
+        self.list.move_to(self.list.cursor + 1)
+
+    def action_prev(self) -> None:
+        self.list.move_to(self.list.cursor - 1)
+
+    def action_first(self) -> None:
+        self.list.move_to(0)
+
+    def action_last(self) -> None:
+        self.list.move_to(len(self.list.items) - 1)
+
+    def action_next_unread(self) -> None:
+        if not self.list.next_unread():
+            self.say("no unread item below this one")
+
+    def action_page_down(self) -> None:
+        self.query_one("#pane", VerticalScroll).scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.query_one("#pane", VerticalScroll).scroll_page_up(animate=False)
+
+    def action_open(self) -> None:
+        if self.shown is not None:
+            self.add_class("zoom")
+
+    def action_back(self) -> None:
+        if self.has_class("zoom"):
+            self.remove_class("zoom")
+            self.list.focus()
+
+    # ----- actions: triage ----------------------------------------------------------------
+
+    def action_toggle_read(self) -> None:
+        it = self.list.current
+        if it is not None:
+            self._mark(it.id, read=not it.read)
+            self.say("marked " + ("unread" if it.read else "read"))
+
+    def action_star(self) -> None:
+        it = self.list.current
+        if it is not None:
+            self._mark(it.id, starred=not it.starred)
+            self.say("unstarred" if it.starred else "starred (prune keeps it)")
+
+    def action_reveal_cw(self) -> None:
+        it = self.shown
+        if it is not None and it.cw:
+            self.reveal ^= {it.id}
+            self._paint()
+
+    def _link(self) -> str | None:
+        it = self.shown
+        if it is None:
+            return None
+        url = it.web_link
+        if not url:
+            self.say(f"item {it.id} has no link", warn=True)
+            return None
+        if not is_web_link(url):  # a feed can name javascript:, file: or data: "links" (issue 12)
+            self.say(f"not opening {clean(url, oneline=True)[:60]!r}: only http:// and "
+                     "https:// links are opened", warn=True)
+            return None
+        return url
+
+    def action_open_link(self) -> None:
+        url = self._link()
+        if url:
+            self.app.open_url(url)
+            if self.shown is not None and not self.shown.read and self.session.mark_read != "manual":
+                self._mark(self.shown.id, read=True)
+            self.say("opened " + clean(url, oneline=True))
+
+    def action_copy_link(self) -> None:
+        url = self._link()
+        if url:
+            self.app.copy_to_clipboard(url)
+            self.say("copied " + clean(url, oneline=True))
+
+    def action_story(self) -> None:
+        r = self.reading
+        if r is None or r.story is None:
+            self.say("this item does not share a story that is in the inbox")
+            return
+        i = self.list.index_of(r.story.id)
+        if i is not None:
+            self.list.move_to(i)
+        else:  # not listed with these filters: read it here all the same
+            self.show(r.story)
+            self.say("the story is not in this listing (x clears the filters)")
+
+    # ----- actions: filters ---------------------------------------------------------------
+
+    def _filter(self, **changes: Any) -> None:
+        keep = self.list.current.id if self.list.current else None
+        self.load(replace(self.session.filter, **changes), keep=keep)
+
+    def action_filter_source(self) -> None:
+        it = self.list.current
+        if it is None or not it.sources:
+            return
+        sid = it.sources[0]
+        self._filter(source=None if self.session.filter.source == sid else sid)
+
+    def action_filter_topic(self) -> None:
+        it = self.list.current
+        if it is None:
+            return
+        if self.session.filter.topic:
+            self._filter(topic=None)
+            return
+        topics = [t for s in self.session.c.config.sources if s.id in it.sources for t in s.topics]
+        if not topics:
+            self.say("this item's source has no topic (pln source add … --topic)", warn=True)
+            return
+        self._filter(topic=topics[0])
+
+    def action_filter_tag(self) -> None:
+        it = self.list.current
+        if self.session.filter.tag:
+            self._filter(tag=None)
+        elif it is not None and it.tags:
+            self._filter(tag=it.tags[0])
+        else:
+            self.say("this item has no tag", warn=True)
+
+    def action_toggle_all(self) -> None:
+        self._filter(unread_only=not self.session.filter.unread_only, starred=False)
+
+    def action_toggle_starred(self) -> None:
+        self._filter(starred=not self.session.filter.starred)
+
+    def action_clear_filters(self) -> None:
+        self._filter(source=None, topic=None, tag=None, search=None, starred=False,
+                     unread_only=True, since=None)
+
+    def action_search(self) -> None:
+        from companion.tui.screens import SearchScreen
+
+        def done(words: str | None) -> None:
+            if words is not None:
+                self._filter(search=words.strip() or None)
+
+        self.app.push_screen(SearchScreen(self.session.filter.search or ""), done)
+
+    # ----- actions: views, compose, sync, follow ------------------------------------------
+
+    def action_help(self) -> None:
+        from companion.tui.screens import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.BINDINGS))
+
+    def action_links(self) -> None:
+        from companion.tui.screens import LinksScreen
+
+        self.app.push_screen(LinksScreen(self.session), self._goto)
+
+    def action_sources(self) -> None:
+        from companion.tui.screens import SourcesScreen
+
+        def done(source: str | None) -> None:
+            if source:
+                self._filter(source=source)
+
+        self.app.push_screen(SourcesScreen(self.session), done)
+
+    def action_journal(self) -> None:
+        from companion.tui.screens import JournalScreen
+
+        self.app.push_screen(JournalScreen(self.session))
+
+    def _goto(self, item_id: str | None) -> None:
+        if not item_id:
+            return
+        i = self.list.index_of(item_id)
+        if i is not None:
+            self.list.move_to(i)
+            return
+        rec = self.session.c.store.get(item_id, text=False)
+        if rec is not None:
+            self.show(Item.from_record(rec))
+
+    def action_compose(self, mode: str) -> None:
+        from companion.tui.composer import ComposerScreen
+
+        it = self.shown
+        if it is None:
+            return
+        if mode == "reply" and it.kind != "status":
+            self.say(f"item {it.id} is a feed entry, not a status: c cites it instead", warn=True)
+            return
+
+        def done(message: str | None) -> None:
+            if message:
+                self.say(message)
+
+        self.app.push_screen(ComposerScreen(self.session, it, mode), done)
+
+    def action_sync(self) -> None:
+        if self.syncing:
+            self.say("a sync is already running")
+            return
+        try:
+            self.session.c.require_sources()
+        except PlnError as e:
+            self.say(e.message, warn=True)
+            return
+        self.syncing = True
+        self.say(f"syncing {len(self.session.c.config.sources)} sources…")
+        self._sync()
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _sync(self) -> None:
+        from companion.service import Companion
+
+        c = Companion(self.session.home)
+        total = len(c.config.sources)
+        done: list[Any] = []
+
+        def progress(r: Any) -> None:
+            done.append(r)
+            new = sum(x.new for x in done)
+            failed = sum(1 for x in done if x.status == "error")
+            line = f"syncing: {len(done)}/{total} sources · {new} new"
+            if failed:
+                line += f" · {failed} failed"
+            self.app.call_from_thread(self.say, line)
+
+        try:
+            c.prepare_sync()
+            results = c.sync(progress=progress)
+        except PlnError as e:
+            self.app.call_from_thread(self._synced, None, e.message)
+            return
+        finally:
+            c.close()
+        self.app.call_from_thread(self._synced, results, None)
+
+    def _synced(self, results: list[Any] | None, problem: str | None) -> None:
+        self.syncing = False
+        if problem is not None:
+            self.say(problem, warn=True)
+            return
+        assert results is not None
+        new = sum(r.new for r in results)
+        failed = [r for r in results if r.status == "error"]
+        line = f"synced {len(results)} sources: {new} new"
+        if failed:
+            line += f", {len(failed)} failed (R: sources view says why)"
+        self.say(line, warn=bool(failed))
+        self.reload_after_sync()
+
+    def action_follow(self) -> None:
+        it = self.shown
+        if it is None:
+            return
+        if it.kind != "status" or it.author.handle.count("@") != 2:
+            self.say(f"item {it.id} has no fediverse author to follow", warn=True)
+            return
+        self.say("following " + clean(it.author.handle, oneline=True) + " …")
+        self._follow(it)
+
+    @work(thread=True, group="follow")
+    def _follow(self, item: Item) -> None:
+        try:
+            said = follow_author(self.session.home, item)
+        except PlnError as e:
+            self.app.call_from_thread(self.say, e.message, True)
+            return
+        self.app.call_from_thread(self._followed, said)
+
+    def _followed(self, said: str) -> None:
+        self.session.refresh()
+        self.labels = self.list.labels = self.session.labels()
+        self.say(said)
+
+    def action_toggle_theme(self) -> None:
+        app = self.app
+        app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
+
+    async def action_quit(self) -> None:
+        self.app.exit()
+
+    # ----- messages -----------------------------------------------------------------------
+
+    def say(self, message: str, warn: bool = False) -> None:
+        """One line of news under the panes (remote text in it is cleaned)."""
+        t = Text(clean(message, oneline=True), style="bold" if warn else "")
+        if warn:
+            t = Text("! ", style="bold") + t
+        self.message = t
+        self.query_one("#status", Static).update(t)
+
+    def on_unmount(self) -> None:
+        """The app closes: the item on screen is left too."""
+        if self.shown is not None and self.session.mark_read == "leave" and not self.shown.read:
+            self.session.writer.put([self.shown.id], read=True)
+
+
+class PlnApp(App[None]):
+    """`pln tui`."""
+
+    TITLE = "pln"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, session: Session, *, theme: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self._theme_name = theme
+
+    def on_mount(self) -> None:
+        if self._theme_name == "light":
+            self.theme = "textual-light"
+        elif self._theme_name == "dark":
+            self.theme = "textual-dark"
+        self.push_screen(InboxScreen(self.session))
+
+    def _fatal_error(self) -> None:
+        """A bug: one line, no traceback with locals (they can hold tokens, STYLE.md) unless
+        PLN_DEBUG=1 asks for the traceback."""
+        import os
+        import sys
+
+        from rich.traceback import Traceback
+
+        self.bell()
+        err = sys.exc_info()[1]
+        if os.environ.get("PLN_DEBUG"):
+            shown: Any = Traceback(show_locals=False, width=None)
+        else:
+            shown = Text(f"pln tui: internal error: {type(err).__name__}: "
+                         f"{clean(str(err), oneline=True)[:200]} (PLN_DEBUG=1 shows where)")
+        self._exit_renderables.append(shown)
+        self._close_messages_no_wait()
+
+    @property
+    def inbox(self) -> InboxScreen:
+        return next(s for s in self.screen_stack if isinstance(s, InboxScreen))
+
+    def on_unmount(self) -> None:
+        # (screens unmount first: the inbox has marked its item, the composer kept its draft)
+        self.session.close()
