@@ -530,3 +530,13 @@ def test_follow_the_author_and_add_them_as_a_source(pln_home: Path, mastodon: An
     assert api.account_relationships(bob["id"])[0]["following"] is True
     specs = [s["spec"] for s in json.loads(cli("source", "list", "--json").stdout)]
     assert "@bob@mock.local" in specs
+
+
+def test_the_command_checks_its_input_and_needs_a_terminal(pln_home: Path, cli: Any) -> None:
+    seed(pln_home)
+    assert cli("tui", "--source", "zzzz", code=2).stderr.strip() == "error: no source with id 'zzzz'"
+    assert "bad --since" in cli("tui", "--since", "soon", code=2).stderr
+    assert "bad --theme 'pink'" in cli("tui", "--theme", "pink", code=2).stderr
+    res = cli("tui", code=2)  # the test runner is no terminal
+    assert res.stderr.strip() == ("error: pln tui needs a terminal: use `pln inbox` in scripts "
+                                  "and pipes")

@@ -29,12 +29,12 @@ def tui(
 
     if theme is not None and theme not in ("light", "dark"):
         raise UsageError(f"bad --theme {theme!r}: use light or dark")
+    from companion.tui import open_session, run
+
+    session = open_session(_filter(all_, starred, source, topic, tag, search, since, None))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("pln tui needs a terminal: use `pln inbox` in scripts and pipes")
-    flt = _filter(all_, starred, source, topic, tag, search, since, None)
-    from companion.tui import run
-
-    run(flt, theme=theme)
+    run(session, theme=theme)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,31 @@
 """`pln tui`: an interactive, keyboard-driven reader over the same library as the CLI.
 
-Only this package (and nothing the other commands import) uses Textual.
+Only this package (and nothing the other commands import) uses Textual: ``run`` imports it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from companion.inbox import ItemFilter
 
+if TYPE_CHECKING:
+    from companion.tui.session import Session
 
-def run(flt: ItemFilter, *, theme: str | None = None) -> None:
-    """Open the reader on the items matching ``flt`` until the user quits."""
-    from companion.tui.app import PlnApp
+
+def open_session(flt: ItemFilter) -> Session:
+    """The reader's session, its filters checked (UsageError before any screen opens)."""
     from companion.tui.session import Session
 
     session = Session(flt)
     session.check_start()
+    return session
+
+
+def run(session: Session, *, theme: str | None = None) -> None:
+    """Open the reader until the user quits."""
+    from companion.tui.app import PlnApp
+
     app = PlnApp(session, theme=theme)
     app.run()
     if app.return_code:  # an internal error, said on stderr by the app
