@@ -128,6 +128,59 @@ class Item:
         }
 
 
+_INTERNED: dict[Any, Any] = {}
+
+
+def _shared(value: Any) -> Any:
+    """One copy of a value many rows repeat (a source tuple, a tag tuple, an author)."""
+    got = _INTERNED.get(value)
+    if got is None:
+        if len(_INTERNED) > 50_000:
+            _INTERNED.clear()
+        got = _INTERNED[value] = value
+    return got
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One line of a listing: what a list shows of an item, and no more (a front end that
+    lists 100,000 items holds these; it reads the ``Item`` of the one it shows)."""
+
+    id: str
+    kind: str
+    sources: tuple[str, ...]
+    published: str
+    title: str  # the title, else the CW (``CW: …``), else the first line of the text
+    author: Author = _NO_AUTHOR  # (its url left out)
+    tags: tuple[str, ...] = ()
+    read: bool = False
+    starred: bool = False
+    cw: bool = False
+    shared: int = 0  # people who shared this story
+    boosts: int = 0
+
+    @classmethod
+    def from_record(cls, rec: Mapping[str, Any]) -> ItemRow:
+        """The row of a store record (light or full)."""
+        g = rec.get
+        a = g("author")
+        author = _shared(Author(a.get("name") or "", a.get("handle") or "")) if a else _NO_AUTHOR
+        title = g("title") or ""
+        if not title:
+            title = (f"CW: {g('cw')}" if g("cw")
+                     else (g("summary") or g("text") or "").strip().split("\n")[0])
+        return cls(rec["id"], rec["kind"], _shared(tuple(rec["sources"])), rec["published"],
+                   title[:200], author, _shared(tuple(g("tags") or ())), bool(g("read")),
+                   bool(g("starred")), bool(g("cw")), len(g("shared_by") or ()),
+                   len(g("boosted_by") or ()))
+
+    def who(self, labels: Mapping[str, str]) -> str:
+        """As ``Item.who``."""
+        if self.kind == "feed":
+            return (labels.get(self.sources[0], "") if self.sources else "") or self.author.name
+        return self.author.handle or self.author.name
+
+
 @dataclass(frozen=True, slots=True)
 class ItemPage:
     """One item as `pln show` presents it: the item in full, its sanitized HTML, the

@@ -8,6 +8,7 @@ no string from a feed or a status is ever handed to Textual as markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -15,20 +16,22 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from companion.errors import PlnError
 from companion.inbox import ItemFilter
-from companion.read_models import Item
+from companion.read_models import Item, ItemRow
 from companion.textsafe import clean
 from companion.tui.item_list import ItemList
+from companion.tui.pane import ReadingPane
 from companion.tui.reader import Reading, render_reading
 from companion.tui.session import Session, follow_author
 from companion.urls import is_web_link
 
 WIDE = 120  # columns from which the reading pane sits beside the list
+PREFETCH = 200  # rows from the end of what is read at which the next page is read
 
 
 class InboxScreen(Screen[None]):
@@ -74,7 +77,7 @@ class InboxScreen(Screen[None]):
     #top { height: 1; background: $panel; color: $text; padding: 0 1; }
     #main { layout: vertical; height: 1fr; }
     #list { height: 40%; min-height: 3; border-bottom: solid $panel-lighten-2; }
-    #pane { height: 1fr; padding: 0 1; }
+    #pane { height: 1fr; }
     #status { height: 1; padding: 0 1; color: $text-muted; }
     InboxScreen.wide #main { layout: horizontal; }
     InboxScreen.wide #list { height: 100%; width: 45%; border-bottom: none;
@@ -91,17 +94,16 @@ class InboxScreen(Screen[None]):
         self.links: list[str] = []
         self.reveal: set[str] = set()
         self.shown: Item | None = None  # the item in the pane
-        self.loading = False
+        self.more = False
+        self.pages: Iterator[list[ItemRow]] = iter(())
         self.syncing = False
         self.message = Text()
-        self._pending_keep: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="top")
         with Horizontal(id="main"):
             yield ItemList(labels=self.labels, clock=self.session.c.clock, id="list")
-            with VerticalScroll(id="pane", can_focus=False):
-                yield Static(Text(), id="body")
+            yield ReadingPane(id="pane")
         yield Static(id="status")
         yield Footer()
 
@@ -109,8 +111,13 @@ class InboxScreen(Screen[None]):
     def list(self) -> ItemList:
         return self.query_one(ItemList)
 
+    @property
+    def pane(self) -> ReadingPane:
+        return self.query_one(ReadingPane)
+
     def on_mount(self) -> None:
         self.set_class(self.app.size.width >= WIDE, "wide")
+        self.list.on_highlight = self.highlighted
         if self.session.config_problem is not None:
             self.say(f"{self.session.config_problem.message} — showing the inbox anyway "
                      "(fix config.toml to sync)", warn=True)
@@ -123,73 +130,65 @@ class InboxScreen(Screen[None]):
     # ----- listing ------------------------------------------------------------------------
 
     def load(self, flt: ItemFilter, *, keep: str | None = None) -> None:
-        """List ``flt``: the first page now, the rest from a worker thread."""
+        """List ``flt``: a first page now, more as the cursor comes near the end (the
+        listing is read from the store a week at a time, as far as it is looked at)."""
         try:
             self.session.check(flt)
         except PlnError as e:
             self.say(e.message, warn=True)
             return
         self.session.filter = flt
-        self.loading = True
-        pages = self.session.pages(flt)
-        first = next(pages, [])
-        if keep is None:
+        self._start(self.session.pages(flt), keep)
+
+    def _start(self, pages: Iterator[list[ItemRow]], keep: str | None,
+               current: ItemRow | None = None) -> None:
+        """Show a new listing; the cursor stays on ``keep`` (read on until it is found)."""
+        self.pages = pages
+        self.more = True
+        rows = list(self._next_page())
+        if keep is not None:
+            while self.more and all(r.id != keep for r in rows):
+                rows.extend(self._next_page())
+            if current is not None and current.id == keep and all(r.id != keep for r in rows):
+                # read meanwhile (or filtered out): it stays listed while it is selected
+                at = next((n for n, r in enumerate(rows) if r.published < current.published),
+                          len(rows))
+                rows.insert(at, current)
+        else:
             self.list.cursor = 0
-        self.list.set_items(first, keep=keep)
-        self._pending_keep = keep if keep is not None and self.list.index_of(keep) is None else None
+        self.list.set_items(rows, keep=keep)
         self._top()
-        self._rest(pages)
-
-    @work(thread=True, exclusive=True, group="load")
-    def _rest(self, pages: Any) -> None:
-        for page in pages:
-            self.app.call_from_thread(self._more, page)
-        self.app.call_from_thread(self._loaded)
-
-    def _more(self, page: list[Item]) -> None:
-        self.list.extend(page)
-        if self._pending_keep is not None and (i := self.list.index_of(self._pending_keep)) is not None:
-            self._pending_keep = None
-            self.list.move_to(i)
-        self._top()
-
-    def _loaded(self) -> None:
-        self.loading = False
-        self._top()
-        if not self.list.items:
+        if not rows:
             self._show_empty()
+
+    def _next_page(self) -> list[ItemRow]:
+        page = next(self.pages, None) if self.more else None
+        if not page:
+            self.more = False
+            return []
+        return page
+
+    def pull(self, *, until: int | None = None, everything: bool = False) -> None:
+        """Read more of the listing: a page, up to index ``until``, or all of it."""
+        while self.more:
+            self.list.extend(self._next_page())
+            if not everything and (until is None or len(self.list.items) > until):
+                break
+        self._top()
 
     def reload_after_sync(self) -> None:
         """List again with the same filters; the selection stays on its item."""
         current = self.list.current
         self.session.refresh()
         self.labels = self.list.labels = self.session.labels()
-        flt = self.session.filter
-        pages = self.session.pages(flt)
-        self._swap(pages, current.id if current else None)
-
-    @work(thread=True, exclusive=True, group="load")
-    def _swap(self, pages: Any, keep: str | None) -> None:
-        items: list[Item] = []
-        for page in pages:
-            items.extend(page)
-        self.app.call_from_thread(self._swapped, items, keep)
-
-    def _swapped(self, items: list[Item], keep: str | None) -> None:
-        current = self.list.current
-        if current is not None and current.id == keep and all(i.id != keep for i in items):
-            # read meanwhile (or filtered out): it stays listed while it is selected
-            at = next((n for n, i in enumerate(items) if i.published < current.published),
-                      len(items))
-            items.insert(at, current)
-        self.list.set_items(items, keep=keep)
-        self._top()
+        self._start(self.session.pages(self.session.filter),
+                    current.id if current else None, current)
 
     def _top(self) -> None:
         f = self.session.filter
         t = Text("pln ", style="bold")
         n = len(self.list.items)
-        t.append(f"{n:,} item{'s' if n != 1 else ''}" + ("…" if self.loading else ""))
+        t.append(f"{n:,}{'+' if self.more else ''} item{'s' if n != 1 or self.more else ''}")
         t.append(" · " + ("starred" if f.starred else "unread" if f.unread_only else "all"))
         parts = []
         if f.source:
@@ -212,14 +211,19 @@ class InboxScreen(Screen[None]):
             why = "nothing to read (a shows read items too; S syncs)"
         else:
             why = "the inbox is empty: S syncs your sources (pln source add SPEC to follow one)"
-        self.query_one("#body", Static).update(Text(why, style="dim"))
+        self.pane.show(Text(why, style="dim"))
         self.shown = None
 
     # ----- reading ------------------------------------------------------------------------
 
     def on_item_list_highlighted(self, event: ItemList.Highlighted) -> None:
+        self.highlighted(event.item, event.index)
+
+    def highlighted(self, item: ItemRow | None, index: int) -> None:
+        """The cursor is on ``item``: show it (and mark what was left, or it, read)."""
+        if self.more and index >= len(self.list.items) - PREFETCH:
+            self.pull()
         previous = self.shown
-        item = event.item
         left = previous is not None and (item is None or previous.id != item.id)
         if left and previous is not None and not previous.read and self.session.mark_read == "leave":
             self._mark(previous.id, read=True)
@@ -229,31 +233,29 @@ class InboxScreen(Screen[None]):
         if self.session.mark_read == "open" and not item.read:
             self._mark(item.id, read=True, redraw=False)
 
-    def show(self, item: Item) -> None:
+    def show(self, item: ItemRow | Item) -> None:
         """Read ``item`` in full into the pane."""
-        self.shown = item
         try:
             self.reading = self.session.reading(item)
         except PlnError as e:
-            self.reading = Reading(item)
+            self.reading = None
             self.say(e.message, warn=True)
+            return
+        self.shown = self.reading.item
         self._paint()
-        self.query_one("#pane", VerticalScroll).scroll_home(animate=False)
 
     def _paint(self) -> None:
-        if self.reading is None:
+        if self.reading is None or self.shown is None:
             return
-        shown = self.shown or self.reading.item
-        r = replace(self.reading, item=replace(self.reading.item, read=shown.read,
-                                                starred=shown.starred))
+        r = replace(self.reading, item=self.shown)
         text, self.links = render_reading(r, self.labels, reveal_cw=r.item.id in self.reveal)
-        self.query_one("#body", Static).update(text)
+        self.pane.show(text)
 
     def _mark(self, item_id: str, *, redraw: bool = True, **flags: bool) -> None:
         """Change flags: on screen now, in the store by the writer thread."""
-        item = self.list.set_flags(item_id, **flags)
+        self.list.set_flags(item_id, **flags)
         if self.shown is not None and self.shown.id == item_id:
-            self.shown = item or replace(self.shown, **flags)  # type: ignore[arg-type]
+            self.shown = replace(self.shown, **flags)  # type: ignore[arg-type]
             if redraw:
                 self._paint()
         self.session.writer.put([item_id], **flags)
@@ -270,17 +272,24 @@ class InboxScreen(Screen[None]):
         self.list.move_to(0)
 
     def action_last(self) -> None:
+        if self.more:
+            self.say("reading the whole listing…")
+            self.pull(everything=True)
+            self.say("")
         self.list.move_to(len(self.list.items) - 1)
 
     def action_next_unread(self) -> None:
-        if not self.list.next_unread():
-            self.say("no unread item below this one")
+        while not self.list.next_unread():
+            if not self.more:
+                self.say("no unread item below this one")
+                return
+            self.pull()
 
     def action_page_down(self) -> None:
-        self.query_one("#pane", VerticalScroll).scroll_page_down(animate=False)
+        self.pane.scroll_page_down(animate=False)
 
     def action_page_up(self) -> None:
-        self.query_one("#pane", VerticalScroll).scroll_page_up(animate=False)
+        self.pane.scroll_page_up(animate=False)
 
     def action_open(self) -> None:
         if self.shown is not None:

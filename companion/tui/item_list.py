@@ -1,7 +1,7 @@
 """The item list: a virtual list (Textual's line API), one line per item.
 
 Only the lines on screen are rendered (``render_line``), so 100,000 items cost a list of
-frozen ``Item`` objects, not 100,000 widgets (issue 15). Remote text is cleaned and appended
+small frozen ``ItemRow`` objects, not 100,000 widgets (issue 15). Remote text is cleaned and appended
 as plain text: it never styles the screen.
 """
 
@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from companion.read_models import Item
+from companion.read_models import ItemRow
 from companion.textsafe import clean
 
 
@@ -57,7 +57,7 @@ class ItemList(ScrollView, can_focus=True):
     class Highlighted(Message):
         """The cursor moved to another item (``item`` is None when the list is empty)."""
 
-        def __init__(self, item: Item | None, index: int) -> None:
+        def __init__(self, item: ItemRow | None, index: int) -> None:
             super().__init__()
             self.item = item
             self.index = index
@@ -65,16 +65,18 @@ class ItemList(ScrollView, can_focus=True):
     def __init__(self, *, labels: dict[str, str] | None = None,
                  clock: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.items: list[Item] = []
+        self.items: list[ItemRow] = []
         self.cursor = 0
         self.labels = labels or {}
         self.clock = clock or (lambda: datetime.now(UTC))
         self.now = self.clock()
         self._index: dict[str, int] | None = None
+        self._strips: dict[tuple[Any, ...], Strip] = {}
+        self.on_highlight: Callable[[ItemRow | None, int], None] | None = None
 
     # ----- data -------------------------------------------------------------------------
 
-    def set_items(self, items: list[Item], *, keep: str | None = None) -> None:
+    def set_items(self, items: list[ItemRow], *, keep: str | None = None) -> None:
         """Show ``items``; the cursor stays on the item ``keep`` (an id) if it is still
         there, else on the same row."""
         self.items = items
@@ -87,7 +89,7 @@ class ItemList(ScrollView, can_focus=True):
         self.refresh()
         self._announce()
 
-    def extend(self, more: list[Item]) -> None:
+    def extend(self, more: list[ItemRow]) -> None:
         """Add items at the end (a listing still loading); the cursor does not move."""
         if not more:
             return
@@ -105,17 +107,17 @@ class ItemList(ScrollView, can_focus=True):
         return self._index.get(item_id)
 
     @property
-    def current(self) -> Item | None:
+    def current(self) -> ItemRow | None:
         return self.items[self.cursor] if self.items else None
 
-    def update_item(self, item: Item) -> None:
+    def update_item(self, item: ItemRow) -> None:
         """Replace an item (new flags) where it is listed."""
         i = self.index_of(item.id)
         if i is not None:
             self.items[i] = item
             self.refresh_line(i - self.scroll_offset.y)
 
-    def set_flags(self, item_id: str, **flags: bool) -> Item | None:
+    def set_flags(self, item_id: str, **flags: bool) -> ItemRow | None:
         """The listed item with new flags (None if it is not listed)."""
         i = self.index_of(item_id)
         if i is None:
@@ -154,7 +156,10 @@ class ItemList(ScrollView, can_focus=True):
         return False
 
     def _announce(self) -> None:
-        self.post_message(self.Highlighted(self.current, self.cursor))
+        if self.on_highlight is not None:  # at once: the cursor and the pane in one frame
+            self.on_highlight(self.current, self.cursor)
+        else:
+            self.post_message(self.Highlighted(self.current, self.cursor))
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.items))
@@ -171,15 +176,22 @@ class ItemList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if index >= len(self.items):
             return Strip.blank(width, self.rich_style)
-        line = self._line(self.items[index], width)
-        base = self.rich_style
-        if index == self.cursor:
-            base = base + self.get_component_rich_style("item-list--cursor")
-        segments = list(line.render(self.app.console))
-        strip = Strip(segments).apply_style(base).adjust_cell_length(width, base)
+        row = self.items[index]
+        # a row is drawn again only when it, the cursor on it, the width or the theme change
+        key = (row, index == self.cursor, width, self.has_focus, self.app.theme, self.now)
+        strip = self._strips.get(key)
+        if strip is None:
+            base = self.rich_style
+            if index == self.cursor:
+                base = base + self.get_component_rich_style("item-list--cursor")
+            segments = list(self._line(row, width).render(self.app.console))
+            strip = Strip(segments).apply_style(base).adjust_cell_length(width, base)
+            if len(self._strips) > 4000:
+                self._strips.clear()
+            self._strips[key] = strip
         return strip
 
-    def _line(self, it: Item, width: int) -> Text:
+    def _line(self, it: ItemRow, width: int) -> Text:
         read = self.get_component_rich_style("item-list--read")
         meta = self.get_component_rich_style("item-list--meta")
         signal = self.get_component_rich_style("item-list--signal")
@@ -195,15 +207,15 @@ class ItemList(ScrollView, can_focus=True):
         signals = Text(end="")
         if it.cw:
             signals.append(" CW", signal)
-        if it.shared_by:
-            signals.append(f" shared by {len(it.shared_by)}", signal)
-        if it.boosted_by:
-            signals.append(f" ↻{len(it.boosted_by)}", signal)
+        if it.shared:
+            signals.append(f" shared by {it.shared}", signal)
+        if it.boosts:
+            signals.append(f" ↻{it.boosts}", signal)
         if it.tags and width >= 100:
             signals.append(" " + " ".join(f"#{clean(x, oneline=True)}" for x in it.tags[:3]),
                            meta)
         room = width - t.cell_len - signals.cell_len
-        title = clean(it.title or it.first_line, oneline=True)
+        title = clean(it.title, oneline=True)
         t.append(_fit(title, max(10, room)), style)
         t.append_text(signals)
         t.truncate(width, overflow="ellipsis")

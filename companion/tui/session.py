@@ -15,15 +15,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from companion import inbox
-from companion.errors import ConfigError, PlnError
+from companion.errors import ConfigError, NotFoundError, PlnError
 from companion.inbox import ItemFilter
 from companion.paths import Home
-from companion.read_models import Item, Reflection, SharedLink, SourceView
+from companion.read_models import Item, ItemRow, Reflection, SharedLink, SourceView
 from companion.service import Companion
 from companion.tui.reader import Reading
 
-FIRST_PAGE = 300  # items listed before the first screen is painted; the rest stream in
-CHUNK = 2000
+FIRST_PAGE = 200  # rows read before the first screen is painted
+CHUNK = 1000  # rows read at a time after it, as the cursor comes near the end
 THREAD_DEPTH = 6  # ancestors shown above a reply
 
 
@@ -66,16 +66,17 @@ class Session:
         """UsageError now for a filter that cannot work (an unknown source, topic, no words)."""
         inbox.iter_records(self.c, flt)
 
-    def pages(self, flt: ItemFilter) -> Iterator[list[Item]]:
-        """The items matching ``flt``, newest first: a first page, then chunks. Runs on a
-        Companion of its own, so it can go on in a worker thread while the app reads."""
+    def pages(self, flt: ItemFilter) -> Iterator[list[ItemRow]]:
+        """The rows matching ``flt``, newest first: a first page, then chunks, read from
+        the store as they are asked for (on a Companion of its own: the listing drops the
+        weeks it has read from its cache, the reading pane keeps its own)."""
         c = Companion(self.home)
         c.lenient_config()
         rows = inbox.iter_records(c, flt)
-        page: list[Item] = []
+        page: list[ItemRow] = []
         size = FIRST_PAGE
         for rec in rows:
-            page.append(Item.from_record(rec, full=False))
+            page.append(ItemRow.from_record(rec))
             if len(page) >= size:
                 yield page
                 page, size = [], CHUNK
@@ -83,12 +84,12 @@ class Session:
 
     # ----- reading ------------------------------------------------------------------------
 
-    def reading(self, item: Item) -> Reading:
+    def reading(self, item: Item | ItemRow) -> Reading:
         """The item in full for the reading pane: text, sanitized HTML, thread and story."""
         store = self.c.store
         rec = store.get(item.id, text=False)
         if rec is None:  # pruned meanwhile
-            return Reading(item)
+            raise NotFoundError(f"item {item.id} is no longer in the inbox")
         full = Item.from_record(rec, full=True)
         full = replace(full, read=item.read, starred=item.starred)  # (flags may be in flight)
         body = store.get_body(item.id)
