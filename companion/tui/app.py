@@ -118,6 +118,7 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self.set_class(self.app.size.width >= WIDE, "wide")
         self.list.on_highlight = self.highlighted
+        self.session.writer.on_error = lambda m: self.app.call_from_thread(self.say, m, True)
         if self.session.config_problem is not None:
             self.say(f"{self.session.config_problem.message} — showing the inbox anyway "
                      "(fix config.toml to sync)", warn=True)
@@ -229,9 +230,10 @@ class InboxScreen(Screen[None]):
             self._mark(previous.id, read=True)
         if item is None:
             return
-        self.show(item)
         if self.session.mark_read == "open" and not item.read:
             self._mark(item.id, read=True, redraw=False)
+            item = replace(item, read=True)
+        self.show(item)
 
     def show(self, item: ItemRow | Item) -> None:
         """Read ``item`` in full into the pane."""

@@ -168,7 +168,10 @@ class FlagWriter:
                         c.set_flags(ids, **flags)
                 except PlnError as e:
                     if self.on_error is not None:
-                        self.on_error(e.message)
+                        try:
+                            self.on_error(e.message)
+                        except RuntimeError:  # the app has closed: nobody to tell
+                            pass
             finally:
                 self._q.task_done()
 
