@@ -211,10 +211,12 @@ class ItemList(ScrollView, can_focus=True):
             signals.append(f" shared by {it.shared}", signal)
         if it.boosts:
             signals.append(f" ↻{it.boosts}", signal)
-        if it.tags and width >= 100:
-            signals.append(" " + " ".join(f"#{clean(x, oneline=True)}" for x in it.tags[:3]),
-                           meta)
         room = width - t.cell_len - signals.cell_len
+        if it.tags:  # when the title keeps 30 cells at least
+            tags = " " + " ".join(f"#{clean(x, oneline=True)}" for x in it.tags[:3])
+            if room - len(tags) >= 30:
+                signals.append(tags, meta)
+                room -= len(tags)
         title = clean(it.title, oneline=True)
         t.append(_fit(title, max(10, room)), style)
         t.append_text(signals)
