@@ -540,3 +540,24 @@ def test_the_command_checks_its_input_and_needs_a_terminal(pln_home: Path, cli: 
     res = cli("tui", code=2)  # the test runner is no terminal
     assert res.stderr.strip() == ("error: pln tui needs a terminal: use `pln inbox` in scripts "
                                   "and pipes")
+
+
+def test_pln_tui_on_a_real_terminal(pln_home: Path) -> None:
+    """The real `pln tui` process on a pseudo-terminal (80×24, TERM=xterm): it draws the
+    inbox, a key marks and moves, q quits with exit code 0 and no traceback; the hostile
+    item's escape sequences are not among what the terminal received."""
+    from tests.proc import Pty
+
+    seed(pln_home, hostile=True)
+    term = Pty("tui", cols=80, rows=24, env={"TERM": "xterm-256color"})
+    term.read_until(lambda t: "School budgets" in t, timeout=30)
+    term.send("s")  # star the first item
+    term.read_until(lambda t: "starred (prune keeps it)" in t, timeout=10)
+    term.send("q")
+    done = term.wait(timeout=20)
+    assert done.code == 0, done.output[-2000:]
+    assert "Traceback" not in done.output
+    for bad in ("\x1b]52;c;ZXZpbA", "\u202e", "\x9b2J", "\x1b]8;;https://evil"):
+        assert bad not in done.output
+    starred = Companion().list_items(ItemFilter(starred=True))
+    assert len(starred) == 1
