@@ -97,7 +97,6 @@ class InboxScreen(Screen[None]):
         self.more = False
         self.pages: Iterator[list[ItemRow]] = iter(())
         self.syncing = False
-        self.message = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(id="top")
@@ -227,7 +226,7 @@ class InboxScreen(Screen[None]):
         previous = self.shown
         left = previous is not None and (item is None or previous.id != item.id)
         if left and previous is not None and not previous.read and self.session.mark_read == "leave":
-            self._mark(previous.id, read=True)
+            self._mark(previous.id, read=True, redraw=item is None)  # (the pane shows the next)
         if item is None:
             return
         if self.session.mark_read == "open" and not item.read:
@@ -561,7 +560,6 @@ class InboxScreen(Screen[None]):
         t = Text(clean(message, oneline=True), style="bold" if warn else "")
         if warn:
             t = Text("! ", style="bold") + t
-        self.message = t
         self.query_one("#status", Static).update(t)
 
     def on_unmount(self) -> None:
