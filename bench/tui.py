@@ -50,9 +50,9 @@ async def main():
 
     def timed(screen, renderable):
         display(screen, renderable)
-        scr = next((s for s in app.screen_stack if hasattr(s, "list")), None)
-        if scr is not None and scr.shown and scr.list.current and \
-                scr.shown.id == scr.list.current.id and not done.is_set():
+        scr = next((s for s in app.screen_stack if hasattr(s, "listing")), None)
+        if scr is not None and scr.shown and scr.listing.current and \
+                scr.shown.id == scr.listing.current.id and not done.is_set():
             stamp[:] = [time.perf_counter(), time.thread_time()]
             done.set()
 
@@ -62,7 +62,7 @@ async def main():
         await done.wait()
         first, first_cpu = stamp[0] - T0, time.process_time()
         scr = app.inbox
-        listed = len(scr.list.items)
+        listed = len(scr.listing.items)
         moves, cpu = [], []
         for _ in range(int(sys.argv[2])):
             done.clear()
@@ -75,7 +75,7 @@ async def main():
         await pilot.press("G")  # the end: every item read into the list
         await pilot.pause()
         whole = time.perf_counter() - t
-        n = len(scr.list.items)
+        n = len(scr.listing.items)
         app.session.writer.wait()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     moves.sort()

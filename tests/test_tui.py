@@ -80,7 +80,7 @@ def inbox(app: PlnApp) -> InboxScreen:
 
 
 def titles(app: PlnApp) -> list[str]:
-    return [i.title for i in inbox(app).list.items]
+    return [i.title for i in inbox(app).listing.items]
 
 
 def stored(item_id: str) -> dict[str, Any]:
@@ -123,11 +123,11 @@ def test_navigate_star_and_mark_read_as_you_leave(pln_home: Path) -> None:
             scr = inbox(app)
             assert titles(app)[:2] == ["Great read https://blog.example/posts/1",
                                        "Fractions with paper strips"]
-            first = scr.list.current
+            first = scr.listing.current
             assert first is not None and scr.shown is not None and scr.shown.id == first.id
             await pilot.press("j")  # leaving the first item marks it read (the default)
             await settle(pilot, app)
-            second = scr.list.current
+            second = scr.listing.current
             assert second is not None and second.title == "Fractions with paper strips"
             assert stored(first.id).get("read") is True
             assert not stored(second.id).get("read")
@@ -140,10 +140,10 @@ def test_navigate_star_and_mark_read_as_you_leave(pln_home: Path) -> None:
             assert not stored(first.id).get("read")
             await pilot.press("down", "down", "up")  # arrows move too
             await settle(pilot, app)
-            assert scr.list.cursor == 1
+            assert scr.listing.cursor == 1
             await pilot.press("n")  # next unread
             await settle(pilot, app)
-            assert scr.list.current is not None and not scr.list.current.read
+            assert scr.listing.current is not None and not scr.listing.current.read
             await pilot.press("q")
         # the library sees what the TUI wrote, through the same store calls
         starred = Companion().list_items(ItemFilter(starred=True))
@@ -160,12 +160,12 @@ def test_read_state_setting(pln_home: Path, mode: str) -> None:
         app = app_for()
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app)
-            first = inbox(app).list.current
+            first = inbox(app).listing.current
             assert first is not None
             assert bool(stored(first.id).get("read")) is (mode == "open")
             await pilot.press("j")
             await settle(pilot, app)
-            second = inbox(app).list.current
+            second = inbox(app).listing.current
             assert second is not None
             assert bool(stored(first.id).get("read")) is (mode == "open")
             assert bool(stored(second.id).get("read")) is (mode == "open")
@@ -192,33 +192,33 @@ def test_search_and_filters_match_pln_inbox(pln_home: Path, cli: Any) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            assert [i.id for i in scr.list.items] == ids()
+            assert [i.id for i in scr.listing.items] == ids()
             await pilot.press("slash")
             await pilot.press(*"evaluation", "enter")  # any case, any accents
             await settle(pilot, app)
             assert titles(app) == ["Élèves et évaluation formative"]
-            assert [i.id for i in scr.list.items] == ids("--search", "evaluation")
+            assert [i.id for i in scr.listing.items] == ids("--search", "evaluation")
             assert "search “evaluation”" in screen_text(app)
             await pilot.press("x")  # clear the filters
             await settle(pilot, app)
-            assert [i.id for i in scr.list.items] == ids()
-            scr.list.move_to(next(n for n, i in enumerate(scr.list.items) if i.sources == ("blog01",)))
+            assert [i.id for i in scr.listing.items] == ids()
+            scr.listing.move_to(next(n for n, i in enumerate(scr.listing.items) if i.sources == ("blog01",)))
             await pilot.press("f")  # this source
             await settle(pilot, app)
-            assert [i.id for i in scr.list.items] == ids("--source", "blog01")
+            assert [i.id for i in scr.listing.items] == ids("--source", "blog01")
             await pilot.press("f")  # again: off
             await settle(pilot, app)
             await pilot.press("number_sign")  # the selected item's first tag
             await settle(pilot, app)
             tag = scr.session.filter.tag
-            assert tag and [i.id for i in scr.list.items] == ids("--tag", tag)
+            assert tag and [i.id for i in scr.listing.items] == ids("--tag", tag)
             await pilot.press("number_sign", "T")  # tag off; the source's topic
             await settle(pilot, app)
             topic = scr.session.filter.topic
-            assert topic and [i.id for i in scr.list.items] == ids("--topic", topic)
+            assert topic and [i.id for i in scr.listing.items] == ids("--topic", topic)
             await pilot.press("x", "slash", *"nothing-like-this", "enter")
             await settle(pilot, app)
-            assert scr.list.items == []
+            assert scr.listing.items == []
             assert "no items match" in screen_text(app)
 
     asyncio.run(run())
@@ -232,21 +232,21 @@ def test_cw_is_hidden_until_revealed_and_the_story_is_one_key_away(pln_home: Pat
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            i = next(n for n, it in enumerate(scr.list.items) if it.cw)
-            scr.list.move_to(i)
+            i = next(n for n, it in enumerate(scr.listing.items) if it.cw)
+            scr.listing.move_to(i)
             await settle(pilot, app)
             text = screen_text(app)
             assert "CW: long rant" in text and "Unrelated musing" not in text
             await pilot.press("w")
             await settle(pilot, app)
             assert "Unrelated musing about tools" in screen_text(app)
-            scr.list.move_to(0)  # alice's status sharing the story
+            scr.listing.move_to(0)  # alice's status sharing the story
             await settle(pilot, app)
             assert "shares the story" in screen_text(app)
             await pilot.press("t")
             await settle(pilot, app)
-            assert scr.list.current is not None
-            assert scr.list.current.title == "Fractions with paper strips"
+            assert scr.listing.current is not None
+            assert scr.listing.current.title == "Fractions with paper strips"
             text = screen_text(app)
             # the body from its sanitized HTML: heading, list, quote, link, image alt text
             for part in ("Paper strips", "• halves", "▌ Models first.", "more[1]",
@@ -267,8 +267,8 @@ def test_hostile_text_is_shown_as_text(pln_home: Path) -> None:
         async with app.run_test(size=(160, 48)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            for n in range(len(scr.list.items)):
-                scr.list.move_to(n)
+            for n in range(len(scr.listing.items)):
+                scr.listing.move_to(n)
                 await pilot.pause()
                 if scr.shown is not None and scr.shown.cw:
                     await pilot.press("w")
@@ -300,8 +300,8 @@ def test_links_sources_journal_and_keys_views(pln_home: Path) -> None:
             assert "Fractions with paper strips" in text  # shared by alice
             await pilot.press("enter")  # back to the inbox, on the story
             await settle(pilot, app)
-            assert inbox(app).list.current is not None
-            assert inbox(app).list.current.title == "Fractions with paper strips"
+            assert inbox(app).listing.current is not None
+            assert inbox(app).listing.current.title == "Fractions with paper strips"
             await pilot.press("R")
             await pilot.pause()
             text = screen_text(app)
@@ -330,10 +330,10 @@ def test_compose_and_post_a_thread_to_mastodon(pln_home: Path, mastodon: Any, cl
         async with app.run_test(size=(100, 40)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            scr.list.move_to(next(n for n, i in enumerate(scr.list.items)
+            scr.listing.move_to(next(n for n, i in enumerate(scr.listing.items)
                                   if i.title == "Fractions with paper strips"))
             await settle(pilot, app)
-            story = scr.list.current
+            story = scr.listing.current
             assert story is not None
             await pilot.press("c")
             await settle(pilot, app)
@@ -383,7 +383,7 @@ def test_reply_goes_to_the_status(pln_home: Path, mastodon: Any, cli: Any) -> No
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            scr.list.move_to(scr.list.index_of(item) or 0)
+            scr.listing.move_to(scr.listing.index_of(item) or 0)
             await settle(pilot, app)
             await pilot.press("r")
             await settle(pilot, app)
@@ -463,10 +463,10 @@ def test_sync_while_reading_keeps_the_selection(pln_home: Path, feed_server: Any
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            scr.list.move_to(2)
+            scr.listing.move_to(2)
             await settle(pilot, app)
-            selected = scr.list.current
-            before = len(scr.list.items)
+            selected = scr.listing.current
+            before = len(scr.listing.items)
             assert selected is not None
             await pilot.press("S")
             await pilot.pause(0.3)
@@ -481,11 +481,11 @@ def test_sync_while_reading_keeps_the_selection(pln_home: Path, feed_server: Any
             assert not scr.syncing
             assert "synced 4 sources: 3 new" in screen_text(app)
             # the listing is the inbox as it is now: the new items in, the one left read out
-            assert [i.id for i in scr.list.items] == [
+            assert [i.id for i in scr.listing.items] == [
                 i.id for i in Companion().list_items(ItemFilter())]
-            assert len(scr.list.items) == before + 3 - 1
-            assert scr.list.current is not None and scr.list.current.id == selected.id
-            assert scr.list.current.starred
+            assert len(scr.listing.items) == before + 3 - 1
+            assert scr.listing.current is not None and scr.listing.current.id == selected.id
+            assert scr.listing.current.starred
             assert "Fresh post 0" in titles(app)
         assert feed_server.hits("/fresh.xml") == 1
         assert stored(selected.id).get("starred") is True
@@ -512,13 +512,13 @@ def test_follow_the_author_and_add_them_as_a_source(pln_home: Path, mastodon: An
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app)
             scr = inbox(app)
-            scr.list.move_to(next(n for n, i in enumerate(scr.list.items)
+            scr.listing.move_to(next(n for n, i in enumerate(scr.listing.items)
                                   if i.author.handle == "@bob@mock.local"))
             await settle(pilot, app)
             await pilot.press("F")
             await settle(pilot, app)
             assert "added source" in screen_text(app)
-            scr.list.move_to(next(n for n, i in enumerate(scr.list.items)
+            scr.listing.move_to(next(n for n, i in enumerate(scr.listing.items)
                                   if i.author.handle == "@alice@social.example"))
             await settle(pilot, app)
             await pilot.press("F")  # not on this server: a clear message, nothing changes

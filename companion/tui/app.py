@@ -107,7 +107,7 @@ class InboxScreen(Screen[None]):
         yield Footer()
 
     @property
-    def list(self) -> ItemList:
+    def listing(self) -> ItemList:
         return self.query_one(ItemList)
 
     @property
@@ -116,12 +116,12 @@ class InboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width >= WIDE, "wide")
-        self.list.on_highlight = self.highlighted
+        self.listing.on_highlight = self.highlighted
         self.session.writer.on_error = lambda m: self.app.call_from_thread(self.say, m, True)
         if self.session.config_problem is not None:
             self.say(f"{self.session.config_problem.message} — showing the inbox anyway "
                      "(fix config.toml to sync)", warn=True)
-        self.list.focus()
+        self.listing.focus()
         self.load(self.session.filter)
 
     def on_resize(self) -> None:
@@ -155,8 +155,8 @@ class InboxScreen(Screen[None]):
                           len(rows))
                 rows.insert(at, current)
         else:
-            self.list.cursor = 0
-        self.list.set_items(rows, keep=keep)
+            self.listing.cursor = 0
+        self.listing.set_items(rows, keep=keep)
         self._top()
         if not rows:
             self._show_empty()
@@ -171,23 +171,23 @@ class InboxScreen(Screen[None]):
     def pull(self, *, until: int | None = None, everything: bool = False) -> None:
         """Read more of the listing: a page, up to index ``until``, or all of it."""
         while self.more:
-            self.list.extend(self._next_page())
-            if not everything and (until is None or len(self.list.items) > until):
+            self.listing.extend(self._next_page())
+            if not everything and (until is None or len(self.listing.items) > until):
                 break
         self._top()
 
     def reload_after_sync(self) -> None:
         """List again with the same filters; the selection stays on its item."""
-        current = self.list.current
+        current = self.listing.current
         self.session.refresh()
-        self.labels = self.list.labels = self.session.labels()
+        self.labels = self.listing.labels = self.session.labels()
         self._start(self.session.pages(self.session.filter),
                     current.id if current else None, current)
 
     def _top(self) -> None:
         f = self.session.filter
         t = Text("pln ", style="bold")
-        n = len(self.list.items)
+        n = len(self.listing.items)
         t.append(f"{n:,}{'+' if self.more else ''} item{'s' if n != 1 or self.more else ''}")
         t.append(" · " + ("starred" if f.starred else "unread" if f.unread_only else "all"))
         parts = []
@@ -221,7 +221,7 @@ class InboxScreen(Screen[None]):
 
     def highlighted(self, item: ItemRow | None, index: int) -> None:
         """The cursor is on ``item``: show it (and mark what was left, or it, read)."""
-        if self.more and index >= len(self.list.items) - PREFETCH:
+        if self.more and index >= len(self.listing.items) - PREFETCH:
             self.pull()
         previous = self.shown
         left = previous is not None and (item is None or previous.id != item.id)
@@ -254,7 +254,7 @@ class InboxScreen(Screen[None]):
 
     def _mark(self, item_id: str, *, redraw: bool = True, **flags: bool) -> None:
         """Change flags: on screen now, in the store by the writer thread."""
-        self.list.set_flags(item_id, **flags)
+        self.listing.set_flags(item_id, **flags)
         if self.shown is not None and self.shown.id == item_id:
             self.shown = replace(self.shown, **flags)  # type: ignore[arg-type]
             if redraw:
@@ -264,23 +264,23 @@ class InboxScreen(Screen[None]):
     # ----- actions: moving ----------------------------------------------------------------
 
     def action_next(self) -> None:
-        self.list.move_to(self.list.cursor + 1)
+        self.listing.move_to(self.listing.cursor + 1)
 
     def action_prev(self) -> None:
-        self.list.move_to(self.list.cursor - 1)
+        self.listing.move_to(self.listing.cursor - 1)
 
     def action_first(self) -> None:
-        self.list.move_to(0)
+        self.listing.move_to(0)
 
     def action_last(self) -> None:
         if self.more:
             self.say("reading the whole listing…")
             self.pull(everything=True)
             self.say("")
-        self.list.move_to(len(self.list.items) - 1)
+        self.listing.move_to(len(self.listing.items) - 1)
 
     def action_next_unread(self) -> None:
-        while not self.list.next_unread():
+        while not self.listing.next_unread():
             if not self.more:
                 self.say("no unread item below this one")
                 return
@@ -299,18 +299,18 @@ class InboxScreen(Screen[None]):
     def action_back(self) -> None:
         if self.has_class("zoom"):
             self.remove_class("zoom")
-            self.list.focus()
+            self.listing.focus()
 
     # ----- actions: triage ----------------------------------------------------------------
 
     def action_toggle_read(self) -> None:
-        it = self.list.current
+        it = self.listing.current
         if it is not None:
             self._mark(it.id, read=not it.read)
             self.say("marked " + ("unread" if it.read else "read"))
 
     def action_star(self) -> None:
-        it = self.list.current
+        it = self.listing.current
         if it is not None:
             self._mark(it.id, starred=not it.starred)
             self.say("unstarred" if it.starred else "starred (prune keeps it)")
@@ -354,9 +354,9 @@ class InboxScreen(Screen[None]):
         if r is None or r.story is None:
             self.say("this item does not share a story that is in the inbox")
             return
-        i = self.list.index_of(r.story.id)
+        i = self.listing.index_of(r.story.id)
         if i is not None:
-            self.list.move_to(i)
+            self.listing.move_to(i)
         else:  # not listed with these filters: read it here all the same
             self.show(r.story)
             self.say("the story is not in this listing (x clears the filters)")
@@ -364,18 +364,18 @@ class InboxScreen(Screen[None]):
     # ----- actions: filters ---------------------------------------------------------------
 
     def _filter(self, **changes: Any) -> None:
-        keep = self.list.current.id if self.list.current else None
+        keep = self.listing.current.id if self.listing.current else None
         self.load(replace(self.session.filter, **changes), keep=keep)
 
     def action_filter_source(self) -> None:
-        it = self.list.current
+        it = self.listing.current
         if it is None or not it.sources:
             return
         sid = it.sources[0]
         self._filter(source=None if self.session.filter.source == sid else sid)
 
     def action_filter_topic(self) -> None:
-        it = self.list.current
+        it = self.listing.current
         if it is None:
             return
         if self.session.filter.topic:
@@ -388,7 +388,7 @@ class InboxScreen(Screen[None]):
         self._filter(topic=topics[0])
 
     def action_filter_tag(self) -> None:
-        it = self.list.current
+        it = self.listing.current
         if self.session.filter.tag:
             self._filter(tag=None)
         elif it is not None and it.tags:
@@ -444,9 +444,9 @@ class InboxScreen(Screen[None]):
     def _goto(self, item_id: str | None) -> None:
         if not item_id:
             return
-        i = self.list.index_of(item_id)
+        i = self.listing.index_of(item_id)
         if i is not None:
-            self.list.move_to(i)
+            self.listing.move_to(i)
             return
         rec = self.session.c.store.get(item_id, text=False)
         if rec is not None:
@@ -543,7 +543,7 @@ class InboxScreen(Screen[None]):
 
     def _followed(self, said: str) -> None:
         self.session.refresh()
-        self.labels = self.list.labels = self.session.labels()
+        self.labels = self.listing.labels = self.session.labels()
         self.say(said)
 
     def action_toggle_theme(self) -> None:
