@@ -31,7 +31,7 @@ from companion.tui.session import Session, follow_author
 from companion.urls import is_web_link
 
 WIDE = 120  # columns from which the reading pane sits beside the list
-PREFETCH = 200  # rows from the end of what is read at which the next page is read
+PREFETCH = 100  # rows from the end of what is read at which the next page is read
 
 
 class InboxScreen(Screen[None]):
