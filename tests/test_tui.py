@@ -561,3 +561,26 @@ def test_pln_tui_on_a_real_terminal(pln_home: Path) -> None:
         assert bad not in done.output
     starred = Companion().list_items(ItemFilter(starred=True))
     assert len(starred) == 1
+
+
+def test_only_web_links_are_opened_or_copied(pln_home: Path) -> None:
+    seed(pln_home)
+    c = Companion(clock=lambda: NOW)
+    with c.writing("test"):
+        c._store_items("blog01", (at(0.1, feed_item(30, 0, url="javascript:alert(1)",
+                                                    title="Click me")),), NOW)
+
+    async def run() -> None:
+        app = app_for()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            assert inbox(app).listing.current is not None
+            assert inbox(app).listing.current.title == "Click me"
+            await pilot.press("o")
+            await pilot.pause()
+            assert "only http:// and https:// links are opened" in screen_text(app)
+            await pilot.press("y")
+            await pilot.pause()
+            assert app.clipboard == ""  # nothing copied either
+
+    asyncio.run(run())
