@@ -584,3 +584,23 @@ def test_only_web_links_are_opened_or_copied(pln_home: Path) -> None:
             assert app.clipboard == ""  # nothing copied either
 
     asyncio.run(run())
+
+
+def test_quitting_while_a_sync_runs_keeps_what_it_fetched(pln_home: Path, feed_server: Any) -> None:
+    """`pln tui` (a process on a terminal): S, then q at once; the process ends only after
+    the sync has written what it fetched (the CLI's main ends with os._exit)."""
+    from tests.proc import Pty
+
+    seed(pln_home)
+    url = feed_server.route("/fresh.xml", body=_rss(3, datetime.now(UTC)).encode(), delay=2)
+    (pln_home / "config.toml").write_text(f'[[sources]]\nurl = "{url}"\nid = "fresh1"\n')
+    term = Pty("tui", cols=80, rows=24, env={"TERM": "xterm-256color"})
+    term.read_until(lambda t: "School budgets" in t, timeout=30)
+    term.send("S")
+    term.read_until(lambda t: "syncing" in t, timeout=10)
+    term.send("q")
+    done = term.wait(timeout=30)
+    assert done.code == 0, done.output[-2000:]
+    assert "Traceback" not in done.output
+    fresh = [i for i in Companion().list_items(ItemFilter()) if i.sources == ("fresh1",)]
+    assert len(fresh) == 3

@@ -28,6 +28,15 @@ def run(session: Session, *, theme: str | None = None) -> None:
 
     app = PlnApp(session, theme=theme)
     app.run()
+    sync = session.sync_thread
+    # Textual waits for its worker threads when it closes; should a sync still run, wait
+    # here: the CLI ends with os._exit, which would drop what it fetched
+    if sync is not None and sync.is_alive():
+        import sys
+
+        sys.stderr.write("pln tui: the sync started with S is finishing…\n")
+        sys.stderr.flush()
+        sync.join()
     if app.return_code:  # an internal error, said on stderr by the app
         from companion.errors import PlnError
 

@@ -483,8 +483,11 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sync")
     def _sync(self) -> None:
+        import threading
+
         from companion.service import Companion
 
+        self.session.sync_thread = threading.current_thread()  # (quitting waits for it)
         c = Companion(self.session.home)
         total = len(c.config.sources)
         done: list[Any] = []

@@ -39,6 +39,7 @@ class Session:
         self.c = Companion(self.home, clock=clock)
         self.config_problem: ConfigError | None = self.c.lenient_config()
         self.writer = FlagWriter(self.home)
+        self.sync_thread: threading.Thread | None = None  # a sync started with S
 
     # ----- settings and labels ------------------------------------------------------------
 
