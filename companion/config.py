@@ -55,6 +55,7 @@ class Settings:
     # mirrors point it elsewhere.
     bluesky_base: str = "https://bsky.app"
     sync_markers: bool = False  # home read position shared with other apps (issue 17)
+    tui_mark_read: str = "leave"  # `pln tui`: mark an item read on "open", on "leave", or "manual"
 
 
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
@@ -69,7 +70,9 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "default_account": (str,),
     "bluesky_base": (str,),
     "sync_markers": (bool,),
+    "tui_mark_read": (str,),
 }
+TUI_MARK_READ = ("open", "leave", "manual")
 
 
 def _where(path: Path, loc: str) -> str:
@@ -100,6 +103,9 @@ def _parse_settings(raw: Any, path: Path) -> Settings:
             if not value.startswith(("http://", "https://")):
                 raise ConfigError(f"{_where(path, 'settings.' + key)}: expected an http(s):// URL")
             value = value.rstrip("/")
+        if key == "tui_mark_read" and value not in TUI_MARK_READ:
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: expected one of "
+                              f"{', '.join(TUI_MARK_READ)}, got {value!r}")
         values[key] = float(value) if key == "timeout" else value
     return Settings(**values)
 

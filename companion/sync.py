@@ -17,7 +17,7 @@ from companion.errors import Interrupted, PlnError, UsageError
 from companion.models import ItemData, iso, parse_iso
 
 if TYPE_CHECKING:
-    from companion.service import Companion
+    from companion.context import Context
     from companion.specs import SourceSpec
     from companion.store import TinyDBStore
 
@@ -53,7 +53,7 @@ class SyncResult:
 
 
 class SyncEngine:
-    """One run of `pln sync` for a Companion (its config, credentials and store).
+    """One run of `pln sync` for a Context (its config, credentials and store).
 
     Reading never waits for the network (issue 13): the write lock is held only while a
     batch of results is written — what arrived since the last batch — never while
@@ -71,7 +71,7 @@ class SyncEngine:
     BATCH_SECONDS = 1.0
     WRITE_SHARE = 3  # the interval is at least this many times the last batch's write time
 
-    def __init__(self, companion: Companion) -> None:
+    def __init__(self, companion: Context) -> None:
         self.c = companion
         self.stored = 0  # sources whose result is written
         self.me: Any = None
@@ -293,17 +293,18 @@ class SyncEngine:
         import warnings
 
         from companion.errors import PlnWarning, StorageError
+        from companion.inbox import prune
 
         try:
             with _batch(self.c, "pln sync"):
-                self.c.prune(older_than, now)
+                prune(self.c, older_than, now)
         except StorageError as e:
             warnings.warn(PlnWarning(f"retention_days: nothing was pruned — {e.message}"),
                           stacklevel=2)
 
 
 @contextmanager
-def _batch(c: Companion, command: str) -> Iterator[None]:
+def _batch(c: Context, command: str) -> Iterator[None]:
     """Hold the write lock for one batch, then commit and release it (if the caller already
     holds it, as a library user may, only commit)."""
     held = c.store.locked
@@ -398,7 +399,7 @@ class _LazyCredentials:
     """credentials.json, read when a source first needs an account: a sync of feeds never
     reads it, and a damaged file fails only the sources that log in (issue 12)."""
 
-    def __init__(self, companion: Companion) -> None:
+    def __init__(self, companion: Context) -> None:
         import threading
 
         self._c = companion

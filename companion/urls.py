@@ -126,3 +126,15 @@ def without_password(url: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+
+
+def is_web_link(url: str) -> bool:
+    """Whether ``url`` is an http(s) address with a host and nothing a shell or terminal
+    would act on: the only links pln hands to a browser (a feed can name javascript:, file:
+    or data: "links", issue 12)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            and not any(ord(ch) < 33 or ord(ch) == 127 for ch in url))
