@@ -97,6 +97,14 @@ def test_a_spec_parses_to_one_that_reads_back_the_same_or_is_refused(text: str) 
         assert e.exit_code == 2 and e.message and "\n" not in e.message
         return
     again = parse_spec(spec.spec)  # the SPEC as pln shows it reads back as the same source
+    target = urlsplit(spec.target)
+    if spec.spec != spec.target and target.username is not None:
+        # unless it holds credentials, which pln never shows (issue 12): a password, or a
+        # lone user part (often a token), shows as ***, and the SPEC reads back as shown
+        shown = urlsplit(spec.spec)
+        hidden = shown.password if target.password is not None else shown.username
+        assert hidden == "***" and again.target == spec.spec
+        return
     assert (again.kind, again.target, again.host, again.id) == (spec.kind, spec.target,
                                                                   spec.host, spec.id)
     assert len(spec.id) == 6 and set(spec.id) <= set("0123456789abcdefghjkmnpqrstvwxyz")
