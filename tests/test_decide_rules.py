@@ -299,6 +299,9 @@ def test_a_copy_gives_text_only_to_an_item_without_any() -> None:
     assert body == {"html": "<p>Markup</p>"} and rec["words"] == markup.words != ""
     rec, body = again(bare, status(text="", html=""), "src2")
     assert body is None and rec["sources"] == ["src1", "src2"]
+    listed = {**bare, "sources": ["src1", "src2"]}  # the body is news even from a listed source
+    rec, body = again(listed, markup, "src2")
+    assert body == {"html": "<p>Markup</p>"} and rec["sources"] == ["src1", "src2"]
     summarized = {**bare, "summary": "A summary"}  # the light record of a feed entry
     rec, body = again(summarized, status(text="Other text"), "src2")
     assert body is None and "text" not in rec
@@ -318,6 +321,19 @@ def test_a_copy_that_changes_nothing_shown_stores_nothing() -> None:
     out = merge(rec, status(link=None, text="Reworded", author=Author("Bob", "@bob@m.example")),
                 "src2", NOW)
     assert out is not None and out[0]["author"]["handle"] == "@bob@m.example"
+
+
+def test_a_feed_entry_without_any_address_has_no_story() -> None:
+    rec = stored(first(entry(url="", link=None)))
+    assert "url" not in rec and "link" not in rec
+    rec2, _ = again(rec, entry(url="", link=None, tags=("t",)), "src2")
+    assert rec2["link_key"] is None and rec2["tags"] == ["t"]
+
+
+def test_a_record_listing_no_source_takes_the_first_to_bring_it() -> None:
+    rec = {**stored(first(status())), "sources": []}  # stored before sources were kept
+    rec2, body = again(rec, status(), "src2")
+    assert rec2["sources"] == ["src2"] and body is None  # the same content: no body written
 
 
 def test_a_status_takes_over_a_feed_entry() -> None:

@@ -1,5 +1,5 @@
 """`pln post` against servers that differ from mastodon_mock's defaults (issue 11.6, 11.7,
-11.9, 12.2, 13.3): a loopback proxy (tests/post_proxy.py) in front of the real Mastodon API
+11.9, 12.2, 13.3): a loopback proxy (tests/proxy.py) in front of the real Mastodon API
 drops the Idempotency-Key header, loses or holds responses, or counts as real Mastodon does.
 """
 
@@ -19,11 +19,11 @@ import pytest
 from companion.credentials import Account
 from companion.reflections.thread import strip_suffix
 from companion.service import Companion
-from tests.post_proxy import PostProxy, mastodon_length
+from tests.proxy import Proxy, mastodon_length
 from tests.test_post import LONG, drafts, source_text, statuses
 
 
-def login_via(proxy: PostProxy, user: str = "alice") -> None:
+def login_via(proxy: Proxy, user: str = "alice") -> None:
     """An account whose instance is the proxy in front of mastodon_mock."""
     c = Companion()
     c.home.ensure()
@@ -77,7 +77,8 @@ def wait_for_part(home: Path, n: int, state: str, timeout: float = 20.0) -> dict
 def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
     cli: Any, mastodon: Any, loss: str
 ) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
         login_via(proxy)
         if loss == "timeout":
             Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
@@ -98,11 +99,12 @@ def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
         [done] = json.loads(cli("journal", "--json").stdout)
         assert_chain(mastodon, "alice", done, 4)  # part 2 was found, not sent twice
         assert done["accounts"][0]["parts"][1]["note"] == "found on the instance after a lost response"
-        assert proxy.count("POST", "/api/v1/statuses") == 4  # 1, 2 (lost); then only 3 and 4
+        assert proxy.count(r"^/api/v1/statuses", "POST") == 4  # 1, 2 (lost); then 3 and 4
 
 
 def test_a_rejection_is_known_so_the_retry_sends_without_looking(cli: Any, mastodon: Any) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
         login_via(proxy)
         mastodon.fault(path="/api/v1/statuses", methods=["POST"], type="latency", count=1)
         mastodon.fault(path="/api/v1/statuses", methods=["POST"], status=422, count=1,
@@ -112,7 +114,7 @@ def test_a_rejection_is_known_so_the_retry_sends_without_looking(cli: Any, masto
         assert refl["accounts"][0]["parts"][1]["ambiguous"] is False
         proxy.reset()
         cli("post", "--retry", refl["id"])
-        assert proxy.count("GET", "/api/v1/accounts/") == 0  # no look at the account's statuses
+        assert proxy.count(r"^/api/v1/accounts/", "GET") == 0  # no look at the account's statuses
         [done] = json.loads(cli("journal", "--json").stdout)
         assert_chain(mastodon, "alice", done, 4)
 
@@ -124,7 +126,8 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
     first attempt: an older status with the same words is not the lost part."""
     from datetime import UTC, datetime, timedelta
 
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
         login_via(proxy)
         Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
         mastodon.client("alice").status_post("Same words as before.")
@@ -146,7 +149,8 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
 def test_a_killed_post_leaves_sending_in_the_journal_and_the_retry_does_not_double(
     cli: Any, mastodon: Any, pln_home: Path
 ) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
         login_via(proxy)
         proxy.plan[3] = "hold"
         proc = pln("post", LONG, home=pln_home)
@@ -174,7 +178,8 @@ def test_a_killed_post_leaves_sending_in_the_journal_and_the_retry_does_not_doub
 def test_ctrl_c_stops_at_once_records_what_was_sent_and_retry_completes(
     cli: Any, mastodon: Any, pln_home: Path
 ) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
         login_via(proxy)
         proxy.plan[3] = "hold_after"  # the server made part 3; pln is waiting for the answer
         proc = pln("post", LONG, home=pln_home)
@@ -215,7 +220,8 @@ def test_cw_counts_against_the_limit_as_mastodon_counts_it(cli: Any, mastodon: A
     text = (words * 4)[:480].rsplit(" ", 1)[0]
     cw = "assessment, long read, teaching notes"  # 37 characters
     assert len(text) + len(cw) > 500 >= len(text)
-    with PostProxy(mastodon.base_url, mastodon_length_rule=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.refuse_long_statuses(500)  # Mastodon's count, not the mock's
         login_via(proxy)
         refl = json.loads(cli("post", text, "--cw", cw, "--json").stdout)
         assert refl["state"] == "sent"
@@ -267,7 +273,7 @@ def test_retry_splits_again_what_the_server_refused_as_too_long(cli: Any, mastod
 
 
 def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mastodon: Any) -> None:
-    with PostProxy(mastodon.base_url) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
         login_via(proxy)
         Companion().home.config_file.write_text("[settings]\ntimeout = 1\n")
         mastodon.fault(path_regex=r"^/api/v[12]/instance", type="latency", delay_ms=1600,
@@ -277,7 +283,7 @@ def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mast
         assert "nothing was sent" in result.stderr
         assert "may or may not" not in result.stdout + result.stderr
         assert "0 of ?" not in result.stdout + result.stderr
-        assert proxy.count("POST", "/api/v1/statuses") == 0
+        assert proxy.count(r"^/api/v1/statuses", "POST") == 0
         [refl] = drafts(cli)
         time.sleep(0.7)  # the server's slow answer to the first request is over
         Companion().home.config_file.write_text("[settings]\ntimeout = 20\n")
@@ -288,12 +294,12 @@ def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mast
 def test_reply_to_asks_for_the_instance_once(cli: Any, mastodon: Any) -> None:
     from tests.test_post import _status_item, put_items
 
-    with PostProxy(mastodon.base_url) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
         login_via(proxy)
         data, source, s = _status_item(mastodon, "bob", "How do you space quizzes?")
         [item] = put_items((data, source))
         cli("post", "Every two weeks.", "--reply-to", item)
-        instance = [r for r in proxy.requests if "/instance" in r[1]]
+        instance = [r for r in proxy.requests if "/instance" in r.route]
         assert len(instance) == 1, proxy.requests
         [mine] = statuses(mastodon, "alice")
         assert mine.in_reply_to_id == s.id
