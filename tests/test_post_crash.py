@@ -20,7 +20,7 @@ import pytest
 
 from tests.proxy import Proxy
 from tests.test_post import PARAS
-from tests.test_post_retry import journal, login_via, pln, wait_for_part
+from tests.test_post_retry import journal, login_via, running, wait_for_part
 
 SIX = "\n\n".join([
     *PARAS,
@@ -71,17 +71,12 @@ def test_sigkill_at_every_part_then_retry_posts_each_part_exactly_once(
         login_via(proxy)
         before = when == "before the server"
         proxy.plan[k] = "hold" if before else "hold_after"
-        proc = pln("post", SIX, home=home)
-        try:
+        with running("post", SIX, home=home) as proc:
             proxy.wait_for("arrived" if before else "created", k)  # the request is out
             refl = wait_for_part(home, k, "sending")  # and the journal says so: the kill point
             assert len(refl["accounts"][0]["parts"]) == 6
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
         proxy.plan.clear()
         proxy.release(k, forward=False)  # before: the request never reaches the server
         assert proc.returncode == -signal.SIGKILL

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,16 @@ def login_via(proxy: Proxy, user: str = "alice") -> None:
     c.home.ensure()
     c.credentials.put_account(Account(name=user, instance=proxy.base_url,
                                       token=f"{user}_token", handle=f"@{user}@mock.local"))
+
+
+@contextmanager
+def keyless_proxy(mastodon: Any) -> Iterator[Proxy]:
+    """A proxy in front of mastodon_mock that drops ``Idempotency-Key`` (a server that
+    ignores it), with alice logged in through it."""
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")
+        login_via(proxy)
+        yield proxy
 
 
 def journal(home: Path) -> dict[str, Any]:
@@ -55,6 +67,19 @@ def pln(*args: str, home: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@contextmanager
+def running(*args: str, home: Path) -> Iterator[subprocess.Popen[str]]:
+    """`pln ARGS` in a process of its own, killed and reaped on the way out, whatever the
+    test did to it."""
+    proc = pln(*args, home=home)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def wait_for_part(home: Path, n: int, state: str, timeout: float = 20.0) -> dict[str, Any]:
     """Watch the journal until part ``n`` is in ``state``; returns the reflection."""
     deadline = time.monotonic() + timeout
@@ -77,9 +102,7 @@ def wait_for_part(home: Path, n: int, state: str, timeout: float = 20.0) -> dict
 def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
     cli: Any, mastodon: Any, loss: str
 ) -> None:
-    with Proxy(mastodon.base_url) as proxy:
-        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         if loss == "timeout":
             Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
             proxy.plan[2] = "hold_after"  # the server made part 2; its answer comes too late
@@ -103,9 +126,7 @@ def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
 
 
 def test_a_rejection_is_known_so_the_retry_sends_without_looking(cli: Any, mastodon: Any) -> None:
-    with Proxy(mastodon.base_url) as proxy:
-        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         mastodon.fault(path="/api/v1/statuses", methods=["POST"], type="latency", count=1)
         mastodon.fault(path="/api/v1/statuses", methods=["POST"], status=422, count=1,
                        body={"error": "Validation failed: Text contains a banned word"})
@@ -126,9 +147,7 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
     first attempt: an older status with the same words is not the lost part."""
     from datetime import UTC, datetime, timedelta
 
-    with Proxy(mastodon.base_url) as proxy:
-        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
         mastodon.client("alice").status_post("Same words as before.")
         later = datetime.now(UTC) + timedelta(hours=1)  # pln's first attempt, an hour on
@@ -149,22 +168,15 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
 def test_a_killed_post_leaves_sending_in_the_journal_and_the_retry_does_not_double(
     cli: Any, mastodon: Any, pln_home: Path
 ) -> None:
-    with Proxy(mastodon.base_url) as proxy:
-        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         proxy.plan[3] = "hold"
-        proc = pln("post", LONG, home=pln_home)
-        try:
+        with running("post", LONG, home=pln_home) as proc:
             proxy.wait_for("arrived", 3)
             refl = journal(pln_home)  # while the request for part 3 is under way
             assert [p["state"] for p in refl["accounts"][0]["parts"]] == [
                 "sent", "sent", "sending", "pending"]
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
         proxy.release(3)  # the request was on the wire: the server makes part 3 all the same
         proxy.wait_for("created", 3)
         result = cli("post", "--retry", refl["id"])
@@ -178,9 +190,7 @@ def test_a_killed_post_leaves_sending_in_the_journal_and_the_retry_does_not_doub
 def test_ctrl_c_stops_at_once_records_what_was_sent_and_retry_completes(
     cli: Any, mastodon: Any, pln_home: Path
 ) -> None:
-    with Proxy(mastodon.base_url) as proxy:
-        proxy.drop_request_header("Idempotency-Key")  # a server that ignores it
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         proxy.plan[3] = "hold_after"  # the server made part 3; pln is waiting for the answer
         proc = pln("post", LONG, home=pln_home)
         try:
