@@ -16,7 +16,7 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from companion.reflections.status_length import clusters, countable_text, status_length
+from companion.reflections.status_length import clusters, countable_text, status_length, tlds
 from companion.reflections.thread import Limits, part_length, split_thread
 
 LIMIT = 500
@@ -151,6 +151,7 @@ def test_clusters_as_unicode_segments_them(text: str, count: int) -> None:
     ("a\u200d😀", 2),  # ZWJ after a letter joins it; the emoji after it is new
     ("\u0600a", 2), ("a\u0903", 2),  # Prepend, SpacingMark: not joined (newer rules vary)
     ("\u200b\u0301", 2), ("\n\u0301", 2),  # a mark after a control starts a cluster
+    ("\U000e0080\ua8c4", 2),  # a reserved default ignorable is a control
 ])  # fmt: skip
 def test_clusters_are_never_fewer_than_the_server_counts(text: str, count: int) -> None:
     assert clusters(text) == count
@@ -158,6 +159,13 @@ def test_clusters_are_never_fewer_than_the_server_counts(text: str, count: int) 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
 def test_clusters_lie_between_uax29_and_code_points(text: str) -> None:
+    assert len(regex.findall(r"\X", text)) <= clusters(text) <= len(text)
+
+
+@given(st.lists(st.sampled_from(list(
+    "a\r\n\u0301\u200d\u200c\ufe0f\U0001F3FB\U0001F1E9\U0001F1EA😀👍⚧\u0903\u0915\u094d\u0600"
+    "\u200b\U000e0080")), max_size=12).map("".join))
+def test_clusters_of_joining_characters_lie_between_uax29_and_code_points(text: str) -> None:
     assert len(regex.findall(r"\X", text)) <= clusters(text) <= len(text)
 
 
@@ -170,3 +178,63 @@ def test_a_post_never_counts_less_when_cut_at_whitespace(pieces: list[str]) -> N
     words = regex.split(r"(\s+)", text)
     assert sum(status_length(w) if not w.isspace() else len(w) for w in words) \
         >= status_length(text)
+
+
+# ----- limits of twitter-text's extraction ----------------------------------------------------
+
+
+def test_a_url_is_at_most_4096_characters_with_its_host_in_idna() -> None:
+    base = f"{HOST}/"
+    exact = base + "a" * (4096 - len(base))
+    assert status_length(exact) == 23 and status_length(exact + "b") == 4097
+    idn = "https://bücher.de/"  # xn--bcher-kva.de: 7 characters longer
+    near = idn + "a" * (4096 - len(idn) - 7)
+    assert status_length(near) == 23 and status_length(near + "b") == len(near) + 1
+
+
+def test_a_t_co_slug_is_at_most_40_characters_and_only_at_the_start() -> None:
+    assert status_length("https://t.co/" + "a" * 40) == 23
+    assert status_length("https://t.co/" + "a" * 41) == 54
+    inner = f"{HOST}/?u=https://t.co/abc"  # t.co in a query is just part of the URL
+    assert status_length(inner) == 23
+
+
+def test_a_mention_domain_is_at_most_253_characters() -> None:
+    assert status_length("@alice@" + "b" * 250 + ".com") == len("@alice@" + "b" * 250 + ".com")
+
+
+@pytest.mark.parametrize(("skipped", "count"), [
+    ("example.org", 11), ("https://t.co/" + "a" * 41, 54), ("https://" + "b" * 64 + ".com", 76),
+])  # fmt: skip
+def test_after_a_match_that_is_not_a_url_the_next_url_counts(skipped: str, count: int) -> None:
+    assert status_length(f"{skipped} {HOST}/x") == count + 1 + 23
+
+
+@pytest.mark.parametrize(("text", "counted"), [
+    ("@a@b.org@x @bob@example.org", "@a@b.org@x @bob"),
+    ("@a@" + "b" * 254 + " @bob@example.org", "@a@" + "b" * 254 + " @bob"),
+    (f"{HOST}/@alice@example.org @bob@example.org", "x" * 23 + " @bob"),
+])  # fmt: skip
+def test_after_a_mention_that_does_not_count_the_next_one_does(text: str, counted: str) -> None:
+    assert countable_text(text) == counted
+
+
+def test_the_longest_top_level_domain_is_taken() -> None:
+    # 嘉里 and भारत are top-level domains too, and what follows them is no ASCII letter
+    assert status_length("https://example.嘉里大酒店/x") == 23
+    assert status_length("https://example.भारतम्/x") == 23
+
+
+def test_the_top_level_domains_are_twitter_texts() -> None:
+    got = tlds()
+    assert len(got) == len(set(got)) == 1574
+    assert {"com", "social", "de", "xyz", "中国", "भारतम्"} <= set(got)
+    assert all(t == t.strip() and "." not in t and "#" not in t and " " not in t for t in got)
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("é\r\nb", 3), ("🇩a", 2), ("🇩🇪🇫🇷🇮", 3), ("🇩\u0301🇪", 2),
+    ("😀\u200d\u200d😀", 2), ("😀\u200d😀\u200d😀", 1), ("👍\u0301\u200d👍", 1), ("a\u0301\u200d😀", 2),
+])  # fmt: skip
+def test_clusters_at_their_edges(text: str, count: int) -> None:
+    assert clusters(text) == count == len(regex.findall(r"\X", text))

@@ -13,6 +13,9 @@ from companion.reflections.thread import (
     DEFAULT_MAX_CHARACTERS,
     DEFAULT_URL_LENGTH,
     Limits,
+    cw_length,
+    part_length,
+    rest_of,
     split_thread,
     strip_suffix,
     suffix,
@@ -234,3 +237,55 @@ def test_a_word_longer_than_a_part_is_cut_into_full_parts() -> None:
     assert all(len(p) <= 500 for p in parts)
     budget = 500 - len(" 9/9")
     assert bodies == ["start", "x" * budget, "x" * budget, "x" * (1200 - 2 * budget) + " end"]
+
+
+# ----- the content warning, resuming a thread ----------------------------------------------
+
+
+def test_the_content_warning_counts_as_written_on_every_part() -> None:
+    assert cw_length("  spoilers  ") == 8 and cw_length("🇩🇪 news") == 6
+    assert part_length("abc", Limits()) == 3
+    assert part_length(f"see {URL}", Limits(), cw=" cw ") == 4 + 23 + 2
+    assert part_length(f"see {URL}", Limits(url_length=None), cw="cw") == 4 + len(URL) + 2
+    cw = "x" * 37
+    exact = ("abcd " * 91).strip() + " abcdefgh"  # 463
+    assert len(exact) == 463 and split_thread(exact, cw=cw) == [exact]
+    parts = split_thread(exact + "g", cw=cw)
+    assert len(parts) == 2 and all(part_length(p, Limits(), cw) <= 500 for p in parts)
+
+
+def test_a_thread_resumed_at_part_n_is_numbered_from_n() -> None:
+    assert split_thread("short", first=3) == ["short 3/3"]
+    parts = split_thread(("word " * 300).strip(), first=3)
+    assert [p.rsplit(" ", 1)[1] for p in parts] == [f"{n}/{len(parts) + 2}"
+                                                    for n in range(3, len(parts) + 3)]
+    tenth = split_thread("x " * 200, Limits(max_characters=100), first=10)
+    assert tenth[0].endswith(f" 10/{len(tenth) + 9}") and all(len(p) <= 100 for p in tenth)
+
+
+@pytest.mark.parametrize(("limit", "cw", "message"), [
+    (44, "c", "the content warning (1 characters) leaves too little"),  # 44 - " 9/9" = 40
+    (43, "c", "the instance's limit of 43 is too small"),
+    (30, "cw", "the instance's limit of 30 is too small"),
+    (45, "", "the instance's limit of 45 is too small"),  # ten parts and more: " 10/10"
+])  # fmt: skip
+def test_too_little_room_says_why(limit: int, cw: str, message: str) -> None:
+    text = "word " * (60 if cw else 120)
+    with pytest.raises(UsageError) as e:
+        split_thread(text, Limits(max_characters=limit), cw=cw if limit != 44 else "c" * 5)
+    assert message.replace("(1 ", "(5 ") in e.value.message
+
+
+def test_rest_of_is_what_the_sent_parts_do_not_carry() -> None:
+    text = "  " + "\n\n".join(["Same words again and again. " * 8] * 8) + "  "
+    parts = split_thread(text)
+    assert len(parts) >= 4
+    for k in range(len(parts) + 1):
+        rest = rest_of(text, parts[:k])
+        assert rest == rest.strip() and rest.split() == " ".join(
+            strip_suffix(p) for p in parts[k:]).split()
+        if k:
+            assert text.strip().startswith(" ".join(strip_suffix(p) for p in parts[:k])[:20])
+    assert rest_of(text, []) == text.strip() and rest_of(text, parts) == ""
+    with pytest.raises(UsageError):
+        rest_of(text, ["not a piece of it 1/2"])

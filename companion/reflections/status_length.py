@@ -85,12 +85,15 @@ def _url_pattern(tlds: list[str]) -> str:
             f"(?::[0-9]+)?(?:/{path}*)?(?:\\?{query}*{query_end})?)")
 
 
+def tlds() -> list[str]:
+    """The top-level domains a URL may end with (tlds.txt: twitter-text 3.1.0's list)."""
+    text = files("companion.reflections").joinpath("tlds.txt").read_text("utf-8")
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
 @cache
 def _url_re() -> Any:
-    tlds = [line.strip() for line in
-            files("companion.reflections").joinpath("tlds.txt").read_text("utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
-    return regex.compile(_url_pattern(tlds), regex.IGNORECASE | regex.VERSION0)
+    return regex.compile(_url_pattern(tlds()), regex.IGNORECASE | regex.VERSION0)
 
 
 _WORD = "[\\p{L}\\p{M}\\p{Nd}\\p{Pc}]"  # Ruby's [[:word:]]
@@ -171,26 +174,26 @@ def status_length(text: str, url_length: int | None = URL_LENGTH) -> int:
 
 # ----- grapheme clusters (UAX #29), the rules that hold in every Unicode version ----------------
 
-# Extended_Pictographic code points of the emoji blocks (a subset: never too many joined)
-_PICTOGRAPHIC = ((0x1F300, 0x1F3FA), (0x1F400, 0x1F53D), (0x1F546, 0x1F64F), (0x1F680, 0x1F6FF),
-                 (0x1F90C, 0x1F93A), (0x1F93C, 0x1F945), (0x1F947, 0x1F9FF), (0x1FA70, 0x1FAFF))
-_PICTOGRAPHIC_BMP = frozenset("\u2620\u2640\u2642\u2695\u2696\u2708\u2744\u2764\u26a7\u2b1b")
+# Extended_Pictographic is defined ahead for code points not yet assigned, so it does not move
+# between Unicode versions; Emoji_Modifier and Regional_Indicator are fixed sets.
+_PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}")
+_EXTEND = regex.compile(r"[\u200c\u200d\p{Emoji_Modifier}]")
+_REGIONAL = regex.compile(r"\p{Regional_Indicator}")
 _ZWJ = "\u200d"
 
 
-def _pictographic(ch: str) -> bool:
-    cp = ord(ch)
-    return ch in _PICTOGRAPHIC_BMP or any(lo <= cp <= hi for lo, hi in _PICTOGRAPHIC)
-
-
 def _extend(ch: str) -> bool:
-    """Grapheme_Extend (and ZWJ, skin tones): never starts a cluster after a non-control."""
-    return (ch in "\u200c\u200d" or 0x1F3FB <= ord(ch) <= 0x1F3FF
-            or unicodedata.category(ch) in ("Mn", "Me"))
+    """Joins the cluster before it (Extend, ZWJ): combining marks by Python's own Unicode
+    data, which is never newer than the server's (Grapheme_Extend grows with new marks)."""
+    return bool(_EXTEND.match(ch)) or unicodedata.category(ch) in ("Mn", "Me")
 
 
 def _control(ch: str) -> bool:
-    return ch not in "\u200c\u200d" and unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cf")
+    """Control: a cluster of its own (UAX #29 GB4, GB5). A code point unassigned in Python's
+    Unicode data counts as one too: some are (reserved default ignorables, U+E0080…), and
+    the server may know it as anything."""
+    return ch not in "\u200c\u200d" and unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cf",
+                                                                     "Cn")
 
 
 def clusters(text: str) -> int:
@@ -200,25 +203,30 @@ def clusters(text: str) -> int:
     n = 0
     prev = ""
     regional = 0  # regional indicators in a row
-    picto = False  # the cluster so far is a pictograph and extenders
+    picto = False  # the cluster ends with a pictograph and Extend characters
+    linked = False  # ... and then one ZWJ: a pictograph joins it (GB11)
     for ch in text:
-        is_ri = 0x1F1E6 <= ord(ch) <= 0x1F1FF
+        is_ri = bool(_REGIONAL.match(ch))
         if not prev:
             joined = False
         elif prev == "\r" and ch == "\n":
             joined = True
         elif _control(prev) or _control(ch):
             joined = False
-        elif _extend(ch) or is_ri and regional % 2 == 1:
+        elif _extend(ch):
             joined = True
+        elif is_ri and regional % 2 == 1:
+            joined = True  # a flag: two regional indicators
         else:
-            joined = prev == _ZWJ and picto and _pictographic(ch)
+            joined = linked and bool(_PICTOGRAPHIC.match(ch))
         if not joined:
             n += 1
-            picto = _pictographic(ch)
-            regional = 0
-        elif not (_extend(ch) or _pictographic(ch)):
-            picto = False
+        if joined and ch == _ZWJ:
+            linked, picto = picto, False
+        else:
+            linked = False
+            if not joined or not _extend(ch):
+                picto = bool(_PICTOGRAPHIC.match(ch))
         regional = regional + 1 if is_ri else 0
         prev = ch
     return n
