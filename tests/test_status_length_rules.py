@@ -152,6 +152,7 @@ def test_clusters_as_unicode_segments_them(text: str, count: int) -> None:
     ("\u0600a", 2), ("a\u0903", 2),  # Prepend, SpacingMark: not joined (newer rules vary)
     ("\u200b\u0301", 2), ("\n\u0301", 2),  # a mark after a control starts a cluster
     ("\U000e0080\ua8c4", 2),  # a reserved default ignorable is a control
+    ("😀\u200d\U0001fc00", 2),  # so is any code point Python does not know yet
 ])  # fmt: skip
 def test_clusters_are_never_fewer_than_the_server_counts(text: str, count: int) -> None:
     assert clusters(text) == count
