@@ -76,6 +76,15 @@ def measure(args: Sequence[str], env: dict[str, str], repeat: int = 5) -> tuple[
     return median([*PLN, *args], env, repeat)
 
 
+def table(rows: Sequence[tuple[str, Sequence[str]]], env: dict[str, str], width: int = 44,
+          repeat: int = 5) -> None:
+    """Print ``measure`` of each (label, pln ARGS) row under a header."""
+    print(f"{'command':{width}} {f'wall (median of {repeat})':>20} {'peak RSS':>10}")
+    for label, args in rows:
+        wall, peak = measure(args, env, repeat)
+        print(f"{label:{width}} {wall:>18.3f} s {peak:>7.0f} MB", flush=True)
+
+
 def compile_bytecode() -> None:
     """Byte-compile pln as `pip install` does, so a source checkout (or an environment with
     PYTHONDONTWRITEBYTECODE) is not measured recompiling every module on every run."""

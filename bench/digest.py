@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _measure import bench_home, compile_bytecode, measure, pln_env, store_args
+from _measure import bench_home, compile_bytecode, pln_env, store_args, table
 
 
 def add_journal(home: Path, n: int = 200) -> None:
@@ -69,10 +69,7 @@ def main() -> None:
         ("pln digest --since 30d --format json", ["digest", "--since", "30d", "--format", "json", "--no-mark"]),
     ]
     print(f"{args.items:,} items in {home}")
-    print(f"{'command':44} {'wall (median of 5)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env)
-        print(f"{label:44} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _measure import bench_home, compile_bytecode, measure, pln_env, store_args
+from _measure import bench_home, compile_bytecode, pln_env, store_args, table
 
 
 def main() -> None:
@@ -46,10 +46,7 @@ def main() -> None:
         ("pln discover --since 30d (terminal)", ["discover", "--since", "30d"]),
     ]
     print(f"{args.items:,} items in {home}")
-    print(f"{'command':40} {'wall (median of 5)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env)
-        print(f"{label:40} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env, 40)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from _measure import compile_bytecode, measure, pln_env
+from _measure import compile_bytecode, pln_env, table
 
 from companion.models import Author, ItemData, Media
 from companion.paths import Home
@@ -137,10 +137,7 @@ def main() -> None:
         ("pln inbox --limit 50 --json", ["inbox", "--limit", "50", "--json"]),
         ("pln --help", ["--help"]),
     ]
-    print(f"{'command':40} {'wall (median of 7)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env, repeat=7)
-        print(f"{label:40} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env, 40, repeat=7)
 
     # writing 1,000 new items into the full store, as sync does (merge + put + flush)
     rng = random.Random(7)
