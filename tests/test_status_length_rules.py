@@ -215,6 +215,7 @@ def test_after_a_match_that_is_not_a_url_the_next_url_counts(skipped: str, count
     ("@a@b.org@x @bob@example.org", "@a@b.org@x @bob"),
     ("@a@" + "b" * 254 + " @bob@example.org", "@a@" + "b" * 254 + " @bob"),
     (f"{HOST}/@alice@example.org @bob@example.org", "x" * 23 + " @bob"),
+    (f"{HOST}/a.@alice@example.org @bob@example.org", "x" * 23 + " @bob"),  # overlapping
 ])  # fmt: skip
 def test_after_a_mention_that_does_not_count_the_next_one_does(text: str, counted: str) -> None:
     assert countable_text(text) == counted
@@ -235,7 +236,9 @@ def test_the_top_level_domains_are_twitter_texts() -> None:
 
 @pytest.mark.parametrize(("text", "count"), [
     ("é\r\nb", 3), ("🇩a", 2), ("🇩🇪🇫🇷🇮", 3), ("🇩\u0301🇪", 2),
-    ("😀\u200d\u200d😀", 2), ("😀\u200d😀\u200d😀", 1), ("👍\u0301\u200d👍", 1), ("a\u0301\u200d😀", 2),
+    ("😀\u200d\u200d😀", 2), ("😀\u200d😀\u200d😀", 1), ("😀\u200da", 2),
+    ("1\u20e3", 1), ("1\ufe0f\u20e3", 1),  # an enclosing mark: a keycap
+    ("a\u2028\u0301", 3), ("a\u2029\u0301", 3),  # line and paragraph separators: controls ("👍\u0301\u200d👍", 1), ("a\u0301\u200d😀", 2),
 ])  # fmt: skip
 def test_clusters_at_their_edges(text: str, count: int) -> None:
     assert clusters(text) == count == len(regex.findall(r"\X", text))
