@@ -230,15 +230,42 @@ def test_handles_and_hashtags_compare_without_case() -> None:
     records = [one("a1", "@Amy@A.example", 1, ["EDTECH"], [EDTECH.id]),
                one("a2", "@amy@a.example", 2, ["#EdTech"], ["zzzzzz"]),
                one("m1", "@ME@m.example", 3, ["edtech"], [EDTECH.id]),
-               one("m2", "@me@m.example", 4, ["edtech"], [EDTECH.id]),
+               one("m2", "@ME@m.example", 4, ["edtech"], [EDTECH.id]),
                one("f1", "@Fred@f.example", 3, ["edtech"], [EDTECH.id]),
-               one("f2", "@fred@f.example", 4, ["edtech"], [EDTECH.id]),
-               one("h1", "@Hal@h.example", 5, [], [HOME.id]),  # followed: in home, unboosted
-               one("h2", "@hal@h.example", 3, ["edtech"], [EDTECH.id]),
+               one("f2", "@Fred@f.example", 4, ["edtech"], [EDTECH.id]),
+               one("h1", "@hal@h.example", 5, [], [HOME.id]),  # followed: in home, unboosted
+               one("h2", "@HAL@h.example", 3, ["edtech"], [EDTECH.id]),
                one("h3", "@HAL@h.example", 4, ["edtech"], [EDTECH.id])]
     got = run(records, me=frozenset({"@Me@M.example"}), sources=[*SOURCES, parse_spec(
         "@Fred@F.example")], following=Following(tags=("#EdTech",)))
     assert [(p.person.handle, p.tag_posts) for p in got.people] == [("@amy@a.example", 2)]
+
+
+def test_hashtags_compare_as_case_folded_words() -> None:
+    recs = [one("t1", "@tia@t.example", 1, ["pln"], ["zzzzzz"]),
+            one("t2", "@tia@t.example", 2, ["#Pln"], ["zzzzzz"]),
+            one("u1", "@uma@u.example", 1, ["STRASSE"], ["zzzzzz"]),
+            one("u2", "@uma@u.example", 2, ["#straße"], ["zzzzzz"]),
+            one("x1", "@xav@x.example", 1, ["X"], ["zzzzzz"]),
+            one("x2", "@xav@x.example", 2, ["#XAPI", "x"], ["zzzzzz"]),
+            one("n1", "@nil@n.example", 1, ["#"], ["zzzzzz"]),
+            one("n2", "@nil@n.example", 2, ["#", ""], ["zzzzzz"])]
+    got = run(recs, sources=[*SOURCES, parse_spec("#PLN")],
+              following=Following(tags=("Straße", "x", "xapi", "#")))
+    assert {p.person.handle: p.tags for p in got.people} == {
+        "@tia@t.example": (("pln", 2),), "@uma@u.example": (("strasse", 2),),
+        "@xav@x.example": (("x", 2), ("xapi", 1))}
+
+
+def test_ties_between_hashtags_and_topics_go_by_name() -> None:
+    four = ["delta", "alpha", "charlie", "bravo"]
+    recs = [one(f"d{k}", "@dee@d.example", 1 + k, four, ["zzzzzz"]) for k in range(2)]
+    recs += [one(f"e{k}", f"@e{k}@e.example", 1 + k, ["echo", *four], ["zzzzzz"])
+             for k in range(2)]
+    got = run(recs, following=Following(tags=tuple(four)))
+    assert got.people[0].tags == tuple((t, 2) for t in sorted(four))
+    assert got.hashtags[0].tag == "echo"
+    assert got.hashtags[0].topics == tuple((t, 2) for t in sorted(four))
 
 
 def test_who_is_followed_and_who_is_you() -> None:
@@ -277,10 +304,10 @@ def test_the_authors_a_record_may_lack() -> None:
              "author": {"handle": None, "name": None, "url": None}},
             one("n3", "@ola@o.example", 2, ["edtech", "new"], [EDTECH.id]),
             one("n4", "@ola@o.example", 3, ["edtech"], [EDTECH.id],
-                author={"handle": "@ola@o.example", "name": None, "url": None})]
+                author={"handle": "@ola@o.example", "name": None, "url": "https://o.example/@ola"})]
     got = run(recs)
     assert [p.person.as_dict() for p in got.people] == [
-        {"handle": "@ola@o.example", "name": "", "url": ""}]
+        {"handle": "@ola@o.example", "name": "", "url": "https://o.example/@ola"}]
     assert got.hashtags == ()  # one voice: a status without a handle is nobody
     assert Person("@x").as_dict() == {"handle": "@x", "name": "", "url": ""}
     assert Suggested(Person("@x")).reason == "" and SiteCheck(Person("@x"), "", "", None).title == ""
@@ -292,9 +319,11 @@ def test_starred_links_shared_by_statuses_only() -> None:
             "author": {"handle": "@blogger@k.example"}}
     echo = {**star, "id": "s1", "starred": False, "published": "2026-12-01T02:00:00Z"}
     share = one("s2", "@pia@p.example", 3, [], ["zzzzzz"], link_key="k/1")
-    got = run([star, echo, share])
-    assert [(p.person.handle, [(s.url, s.item) for s in p.starred_links]) for p in got.people] \
-        == [("@pia@p.example", [("https://k.example/1", "s0")])]  # a feed entry shares nothing
+    again = one("s3", "@Pia@p.example", 4, [], ["zzzzzz"], link_key="k/1")
+    got = run([star, echo, share, again])
+    assert [(p.person.handle, [(s.url, s.item, s.statuses) for s in p.starred_links])
+            for p in got.people] == [
+        ("@pia@p.example", [("https://k.example/1", "s0", ("s2", "s3"))])]  # a feed entry: none
     bare = {**star, "url": None}
     assert run([bare, share]).people[0].starred_links[0].url == ""
     linked = {**star, "link": "https://k.example/one"}
@@ -308,9 +337,10 @@ def test_a_suggestion_gives_a_name_never_takes_one() -> None:
                 "handle": "@quinn@q.example", "name": "", "url": ""}),
             one("r1", "@rae@r.example", 1, ["edtech"], [EDTECH.id]),
             one("r2", "@rae@r.example", 2, ["edtech"], [EDTECH.id])]
-    got = run(recs, suggested=[Suggested(Person("@quinn@q.example", "Quinn"), ""),
+    got = run(recs, suggested=[Suggested(Person("@QUINN@q.example", "Quinn"), ""),
                                Suggested(Person("@rae@r.example", "Other"), "")])
-    people = {p.person.handle: p for p in got.people}
+    people = {p.person.handle.casefold(): p for p in got.people}
+    assert len(got.people) == 2 and people["@quinn@q.example"].score == 3
     assert people["@quinn@q.example"].person.name == "Quinn"
     assert people["@rae@r.example"].person.name == "Rae"
     assert people["@quinn@q.example"].as_dict()["evidence"]["instance_reason"] is None
@@ -334,10 +364,10 @@ def test_hashtag_voices_and_their_topics() -> None:
     src = parse_spec("#maths@x.example")  # a tag source without topics of its own
     recs = [one("v1", "@ava@a.example", 3, ["fractions"], [src.id]),
             one("v2", "@ben@b.example", 2, ["fractions", "edtech"], [EDTECH.id]),
-            one("v3", "@me@m.example", 4, ["fractions", "edtech"], [EDTECH.id]),
+            one("v3", "@Me@M.example", 4, ["fractions", "edtech"], [EDTECH.id]),
             one("v4", "@q@q.example", 1, ["fractions", "edtech"], [EDTECH.id],
                 author={"handle": "", "name": "Q", "url": ""}),
-            one("v5", "@cal@c.example", 5, ["rare", "edtech"], [EDTECH.id]),
+            one("v5", "@cal@c.example", 7, ["rare", "edtech"], [EDTECH.id]),  # newest
             {"id": "v6", "kind": "feed", "sources": ["gone01"], "published": "2026-12-01T06:00:00Z",
              "tags": ["fractions", "edtech"], "author": {"handle": ""}}]
     got = run(recs, sources=[*SOURCES, src], me=frozenset({"@ME@m.example"}))
@@ -349,18 +379,18 @@ def test_hashtag_voices_and_their_topics() -> None:
 
 def test_blogs_of_others_ranked_by_activity_then_handle() -> None:
     recs = [one("w1", "@Wes@w.example", 1, [], ["zzzzzz"])]
-    sites = [SiteCheck(Person("@me@m.example"), "Blog", "https://me.example/",
+    sites = [SiteCheck(Person("@Me@m.example"), "Blog", "https://me.example/",
                        "https://me.example/feed"),
              SiteCheck(Person("@x@x.example"), "Blog", "https://x.example/", "ftp://bad/feed"),
              SiteCheck(Person("@Yan@y.example"), "Blog", "https://y.example/",
                        "https://y.example/feed"),
              SiteCheck(Person("@xia@x.example"), "Blog", "https://xia.example/",
                        "https://xia.example/feed"),
-             SiteCheck(Person("@wes@w.example"), "Blog", "https://w.example/",
+             SiteCheck(Person("@WES@w.example"), "Blog", "https://w.example/",
                        "https://w.example/feed")]
     got = run(recs, sites=sites, me=frozenset({"@ME@m.example"}))
     assert [(b.person.handle, b.activity) for b in got.blogs] == [
-        ("@wes@w.example", 1), ("@xia@x.example", 0), ("@Yan@y.example", 0)]
+        ("@WES@w.example", 1), ("@xia@x.example", 0), ("@Yan@y.example", 0)]
 
 
 # ----- websites of a profile ------------------------------------------------------------------
