@@ -21,9 +21,9 @@ configured for a whole tree; this script is small and only knows the pure core.
 
 Mutants are made from the source when the script runs, so the table follows the code as it
 is. Each mutant first runs the tests that ran its line in a traced run of the unchanged
-module, then, if those pass, all the module's tests listed below (``-x``). All the modules
-take about 15 minutes with ``-j 2`` on a 2-core machine: not part of CI (``python -m pytest``
-does not run it). Exit status 1 while any mutant survives unjudged.
+module, then, if those pass, all the module's tests listed below (``-x``). The thirteen
+modules take about half an hour with ``-j 2`` on a 2-core machine: not part of CI
+(``python -m pytest`` does not run it). Exit status 1 while any mutant survives unjudged.
 """
 
 from __future__ import annotations
