@@ -28,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from _measure import compile_bytecode, pln_env, table
 
 from companion.models import Author, ItemData, Media
 from companion.paths import Home
@@ -101,32 +104,6 @@ def build(home: Path, n: int, now: datetime, weeks: int) -> float:
     return time.perf_counter() - t0
 
 
-def compile_bytecode() -> None:
-    """Byte-compile pln as `pip install` does, so a source checkout (or an environment with
-    PYTHONDONTWRITEBYTECODE) is not measured recompiling every module on every run."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "companion")], check=True)
-
-
-def measure(cmd: list[str], env: dict[str, str], repeat: int = 5) -> tuple[float, float]:
-    """Median wall time and peak RSS of a pln command (each run in a fresh process), run as
-    the `pln` script does."""
-    walls = []
-    peak = 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from companion.cli.app import main; main()", *cmd], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        _, status, ru = os.wait4(proc.pid, 0)
-        walls.append(time.perf_counter() - t0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"pln {' '.join(cmd)} failed: {proc.stderr.read().decode()[-400:]}")  # type: ignore[union-attr]
-        peak = max(peak, ru.ru_maxrss / 1024)
-    walls.sort()
-    return walls[len(walls) // 2], peak
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--items", type=int, default=100_000)
@@ -153,17 +130,14 @@ def main() -> None:
           f"in {len(list((home / 'inbox').glob('items-*.json')))} weekly shards "
           f"(built in {t_build:.1f} s)")
 
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    env = pln_env(home)
     compile_bytecode()
     rows = [
         ("pln inbox --limit 50", ["inbox", "--limit", "50"]),
         ("pln inbox --limit 50 --json", ["inbox", "--limit", "50", "--json"]),
         ("pln --help", ["--help"]),
     ]
-    print(f"{'command':40} {'wall (median of 7)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env, repeat=7)
-        print(f"{label:40} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env, 40, repeat=7)
 
     # writing 1,000 new items into the full store, as sync does (merge + put + flush)
     rng = random.Random(7)

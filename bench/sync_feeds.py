@@ -32,36 +32,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FARM = Path(__file__).resolve().parents[2] / "shared/bench/feedfarm.py"
+sys.path.insert(0, str(REPO / "bench"))
 
-
-@dataclass
-class Run:
-    wall: float
-    cpu: float
-    rss_mb: float
-    code: int
-    stderr: str
-
-    def cell(self) -> str:
-        return f"{self.wall:6.2f}s {self.cpu:6.2f}s {self.rss_mb:6.0f}MB"
-
-
-def measure(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
-    """Run a child to completion: wall clock, user+sys CPU and peak RSS of that child alone."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode("utf-8", "replace")
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, proc.returncode, err)
+from _measure import PLN, Run, run
 
 
 class Farm:
@@ -100,7 +77,7 @@ class Farm:
 
 
 def pln_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from companion.cli.app import main; main()", *args]
+    return [*PLN, *args]
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -138,7 +115,7 @@ def run_pln(farm: Farm, phases: list[str], workers: int | None, warm_runs: int,
                 if phase == "cold" and n:
                     env = fresh_home()  # every cold run starts from an empty inbox
                 farm.stats()
-                r = measure(pln_cmd("sync"), env)
+                r = run(pln_cmd("sync"), env)
                 st = farm.stats()
                 summary = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "(no output)"
                 print(f"    pln {phase:5}: {summary}  [server: {st.get('200', 0)}x200 "
@@ -175,7 +152,7 @@ def run_newsboat(farm: Farm, phases: list[str], threads: int, warm_runs: int,
             if phase == "warm" and "cold" in out:
                 # newsboat keeps validators only for feeds already cached: prime (untimed).
                 farm.stats()
-                r = measure(cmd, env)
+                r = run(cmd, env)
                 st = farm.stats()
                 print(f"    newsboat prime: exit {r.code}  [server: {st.get('200', 0)}x200 "
                       f"{st.get('304', 0)}x304]  {r.wall:.2f}s (not timed)", file=sys.stderr)
@@ -185,7 +162,7 @@ def run_newsboat(farm: Farm, phases: list[str], threads: int, warm_runs: int,
                 if phase == "cold" and n:
                     cmd, env = fresh_home()  # every cold run starts from an empty cache
                 farm.stats()
-                r = measure(cmd, env)
+                r = run(cmd, env)
                 st = farm.stats()
                 print(f"    newsboat {phase:5}: exit {r.code}  [server: {st.get('200', 0)}x200 "
                       f"{st.get('304', 0)}x304]  {r.wall:.2f}s", file=sys.stderr)

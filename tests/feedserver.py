@@ -72,6 +72,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.client_ports: list[int] = []  # each request's client port: kept-alive or not
         self._lock = threading.Lock()
         server = self
 
@@ -90,6 +91,7 @@ class FeedServer:
             def _serve(self, head: bool) -> None:
                 with server._lock:
                     server.requests.append((self.command, self.path, dict(self.headers)))
+                    server.client_ports.append(self.client_address[1])
                     route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
                 if route is None:
                     self._send(404, b"not found", {"Content-Type": "text/plain"}, head)

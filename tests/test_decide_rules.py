@@ -184,6 +184,186 @@ def test_a_feed_entrys_words_go_to_the_store_with_the_record() -> None:
     assert first(status())["words"] == ""  # a status has its text
 
 
+# ----- a copy from another source (issue 11) ------------------------------------------------
+
+
+def stored(rec: dict[str, Any]) -> dict[str, Any]:
+    """A record as the store gives it back: empty fields and ``words`` left out, and a
+    ``summary`` (the text's first line, else the start of its words)."""
+    out = {k: v for k, v in rec.items() if v and k != "words"}
+    summary = (rec.get("text") or "").split("\n", 1)[0] or " ".join((rec.get("words") or "").split())
+    if summary:
+        out["summary"] = summary
+    return out
+
+
+def test_a_copy_from_another_source_never_replaces_what_the_first_gave() -> None:
+    rec = stored(first(entry(author=Author("Ada"), tags=("a",))))
+    copy = entry(title="Other title", html="<p>Other</p>", tags=("b",),
+                 author=Author("Other", "@ada@m.example", "https://m.example/@ada"),
+                 link="https://other.example/p", url="https://other.example/p")
+    rec2, body = again(rec, copy, "src2")
+    assert body is None  # the body stays the first source's
+    assert rec2["kind"] == FEED_ITEM and rec2["sources"] == ["src1", "src2"]
+    assert (rec2["title"], rec2["summary"], rec2["tags"]) == ("A post", "Body", ["a"])
+    assert rec2["link"] == rec2["url"] == "https://blog.example/p"
+    assert rec2["link_key"] == "blog.example/p"
+    # only the author's empty parts are filled
+    assert rec2["author"] == {"name": "Ada", "handle": "@ada@m.example",
+                              "url": "https://m.example/@ada"}
+    assert rec2["hash"] == rec["hash"]  # the content is still the first source's
+
+
+def test_a_copy_fills_what_is_missing() -> None:
+    rec = stored(first(status(author=Author("Bob"), tags=(), link=None)))
+    media = (Media("https://m.example/a.png", "a"),)
+    copy = status(cw="spoiler", tags=("edtech",), media=media, mentions=("@ada@m.example",),
+                  counts=(("replies", 2),), reply_to="https://m.example/users/ada/statuses/9",
+                  link="https://blog.example/p", text="Other text",
+                  author=Author("Robert", "@bob@m.example", "https://m.example/@bob"))
+    rec2, body = again(rec, copy, "src2")
+    assert body is None and rec2["text"] == rec["text"]  # the text was there
+    assert rec2["cw"] == "spoiler" and rec2["tags"] == ["edtech"]
+    assert rec2["media"] == [{"url": "https://m.example/a.png", "alt": "a", "type": ""}]
+    assert rec2["mentions"] == ["@ada@m.example"] and rec2["counts"] == {"replies": 2}
+    assert rec2["reply_to"] == "https://m.example/users/ada/statuses/9"
+    assert rec2["link"] == "https://blog.example/p" and rec2["link_key"] == "blog.example/p"
+    assert rec2["author"] == {"name": "Bob", "handle": "@bob@m.example",
+                              "url": "https://m.example/@bob"}
+
+
+def test_a_copy_of_another_kind_fills_only_what_any_copy_may() -> None:
+    rec = stored(first(status(link=None, tags=(), url="")))
+    copy = entry(key=rec["key"], title="A title", tags=("edtech",), updated=T2, cw="cw",
+                 url="https://m.example/@bob/1", link="https://blog.example/p")
+    rec2, body = again(rec, copy, "src2")
+    assert rec2["kind"] == STATUS_ITEM and body is None  # a status stays a status
+    assert rec2["tags"] == ["edtech"] and rec2["url"] == "https://m.example/@bob/1"
+    assert rec2["updated"] == "2026-11-02T09:00:00Z"
+    # a feed entry's title is a cut of the status's text, its link the status's own page
+    assert "title" not in rec2 and "cw" not in rec2 and "link" not in rec2
+    assert rec2["link_key"] is None  # a status's own URL is never its story
+
+
+@pytest.mark.parametrize("web", ["https://blog.example/p", "HTTP://blog.example/p"])
+def test_a_web_address_replaces_a_guid_that_is_not_one(web: str) -> None:
+    rec = stored(first(entry(url="urn:uuid:1", link=None)))
+    rec2, _ = again(rec, entry(url=web, link=None), "src2")
+    assert rec2["url"] == web and rec2["link_key"] == "blog.example/p"
+    rec3 = stored(first(entry(url="https://blog.example/p", link=None)))
+    rec4, _ = again(rec3, entry(url="https://other.example/p", link=None), "src2")
+    assert rec4["url"] == "https://blog.example/p"  # a web address stays
+
+
+def test_a_newer_revision_of_the_same_kind_replaces_what_it_has() -> None:
+    rec = stored(first(entry(author=Author("Ada", "@ada@m.example"))))
+    newer = entry(title="Corrected", html="<p>Corrected body</p>", updated=T2, link=None,
+                  author=Author("Ada L.", ""))
+    rec2, body = again(rec, newer, "src2")
+    assert rec2["title"] == "Corrected" and body == {"html": "<p>Corrected body</p>"}
+    assert rec2["words"] == newer.words and rec2["text"] == ""
+    assert rec2["updated"] == "2026-11-02T09:00:00Z"
+    # never an empty value over a stored one, even from a revision
+    assert rec2["link"] == "https://blog.example/p"
+    assert rec2["author"] == {"name": "Ada L.", "handle": "@ada@m.example", "url": ""}
+    # the same revision again, or an older one, changes nothing
+    again_ = {**stored(rec2), "summary": "Corrected body"}
+    assert merge(again_, entry(title="Other", updated=T2), "src2", NOW) is None
+    assert merge(again_, entry(title="Other", updated=T1), "src3", NOW)[0]["title"] == "Corrected"
+
+
+def test_a_revision_without_a_stored_date_is_newer() -> None:
+    rec = stored(first(entry()))
+    assert "updated" not in rec
+    rec2, _ = again(rec, entry(title="Revised", updated=T1), "src2")
+    assert rec2["title"] == "Revised"
+
+
+def test_a_copy_gives_a_guessed_date_a_real_one() -> None:
+    rec = stored(first(entry(published=None, updated=None)))
+    rec2, _ = again(rec, entry(published=T2), "src2")
+    assert rec2["published"] == "2026-11-02T09:00:00Z" and rec2["published_guessed"] is False
+    rec3, _ = again(rec, entry(published=None, tags=("t",)), "src2")
+    assert rec3["published"] == rec["published"] and rec3["published_guessed"] is True
+    known = {**stored(first(entry(published=T1))), "sources": ["src1", "src2"]}
+    assert merge(known, entry(published=T2), "src2", NOW) is None  # a real date stays
+
+
+def test_a_copy_gives_text_only_to_an_item_without_any() -> None:
+    bare = {k: v for k, v in stored(first(status(text="", html=""))).items()}
+    assert "text" not in bare and "summary" not in bare
+    rec, body = again(bare, status(text="Now some text", html=""), "src2")
+    assert rec["text"] == "Now some text" and body == {"html": ""}
+    markup = status(text="", html="<p>Markup</p>")
+    rec, body = again(bare, markup, "src2")
+    assert body == {"html": "<p>Markup</p>"} and rec["words"] == markup.words != ""
+    rec, body = again(bare, status(text="", html=""), "src2")
+    assert body is None and rec["sources"] == ["src1", "src2"]
+    listed = {**bare, "sources": ["src1", "src2"]}  # the body is news even from a listed source
+    rec, body = again(listed, markup, "src2")
+    assert body == {"html": "<p>Markup</p>"} and rec["sources"] == ["src1", "src2"]
+    summarized = {**bare, "summary": "A summary"}  # the light record of a feed entry
+    rec, body = again(summarized, status(text="Other text"), "src2")
+    assert body is None and "text" not in rec
+
+
+def test_a_copy_that_changes_nothing_shown_stores_nothing() -> None:
+    rec = {**stored(first(status(link=None))), "sources": ["src1", "src2"]}
+    assert "link_key" not in rec  # left out when empty
+    rec["author"] = {"name": "Bob"}  # a record whose author has only a name
+    # another wording of the text it has, from a source it lists: nothing to store
+    assert merge(rec, status(link=None, text="Reworded", author=Author("Bob")), "src2",
+                 NOW) is None
+    nobody = {k: v for k, v in rec.items() if k != "author"}
+    assert merge(nobody, status(link=None, text="Reworded", author=Author()), "src2",
+                 NOW) is None
+    # but an author's new handle is a change
+    out = merge(rec, status(link=None, text="Reworded", author=Author("Bob", "@bob@m.example")),
+                "src2", NOW)
+    assert out is not None and out[0]["author"]["handle"] == "@bob@m.example"
+
+
+def test_a_feed_entry_without_any_address_has_no_story() -> None:
+    rec = stored(first(entry(url="", link=None)))
+    assert "url" not in rec and "link" not in rec
+    rec2, _ = again(rec, entry(url="", link=None, tags=("t",)), "src2")
+    assert rec2["link_key"] is None and rec2["tags"] == ["t"]
+
+
+def test_a_record_listing_no_source_takes_the_first_to_bring_it() -> None:
+    rec = {**stored(first(status())), "sources": []}  # stored before sources were kept
+    rec2, body = again(rec, status(), "src2")
+    assert rec2["sources"] == ["src2"] and body is None  # the same content: no body written
+
+
+def test_a_status_takes_over_a_feed_entry() -> None:
+    rec = stored(first(entry(key="https://m.example/users/bob/statuses/1")))
+    data = status()
+    rec2, body = again(rec, data, "src2")
+    assert rec2["kind"] == STATUS_ITEM and rec2["text"] == data.text
+    assert rec2["sources"] == ["src2", "src1"]  # the status's source owns it now
+    assert rec2["hash"] == data.fingerprint and body == {"html": data.html}
+    rec3, _ = again({**rec, "sources": ["src1", "src2"]}, data, "src2")
+    assert rec3["sources"] == ["src2", "src1"]
+
+
+def test_a_status_stays_a_status_even_from_its_own_source() -> None:
+    rec = stored(first(status()))
+    copy = entry(key=rec["key"], title="As a feed entry", html="<p>x</p>")
+    rec2, _ = again(rec, copy, "src2")
+    assert rec2["kind"] == STATUS_ITEM and rec2["sources"] == ["src1", "src2"]
+    out = merge(rec, copy, "src1", NOW)
+    assert out is None or (out[0]["kind"] == STATUS_ITEM and "title" not in out[0])
+
+
+def test_the_first_source_revises_its_status() -> None:
+    rec = stored(first(status()))
+    revised = status(text="Edited text", html="<p>Edited</p>")
+    rec2, body = again(rec, revised, "src1")
+    assert rec2["text"] == "Edited text" and body == {"html": "<p>Edited</p>"}
+    assert rec2["hash"] == revised.fingerprint and rec2["sources"] == ["src1"]
+
+
 # ----- ids -----------------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """The rules of thread splitting (README "Threads"): Mastodon's character counting (every
-http(s) URL counts as ``characters_reserved_per_url``, 23, trailing punctuation not part of
-it: Mastodon's StatusLengthValidator with twitter-text's URL extraction), the numbering that
-counts towards the limit at any number of parts, and where a thread is cut."""
+URL counts as ``characters_reserved_per_url``, 23, trailing punctuation not part of it, and a
+mention ``@user@domain`` as ``@user``: Mastodon's StatusLengthValidator with twitter-text's
+URL extraction and Mastodon's own path rules), the numbering that counts towards the limit at
+any number of parts, and where a thread is cut."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from companion.reflections.thread import (
     DEFAULT_MAX_CHARACTERS,
     DEFAULT_URL_LENGTH,
     Limits,
+    cw_length,
+    part_length,
+    rest_of,
     split_thread,
     strip_suffix,
     suffix,
@@ -31,7 +35,7 @@ def test_mastodons_defaults() -> None:
 
 @pytest.mark.parametrize(("text", "count"), [
     ("", 0), ("plain words", 11), ("日本語 🙂", 5),  # characters (code points), not bytes
-    (URL, 23), ("http://x.y", 23),  # however long or short
+    (URL, 23), ("http://a.co", 23),  # however long or short
     ("HTTPS://EXAMPLE.ORG/X", 23),
     (f"{URL}.", 24), (f"{URL},", 24), (f"{URL}!", 24), (f"{URL}?", 24), (f"{URL};", 24),
     (f"{URL}:", 24), (f"({URL})", 25), (f"[{URL}]", 25), (f'"{URL}"', 25), (f"'{URL}'", 25),
@@ -40,16 +44,11 @@ def test_mastodons_defaults() -> None:
     (f"{URL} {URL}", 47), (f"{URL}\n{URL}", 47),
     ("www.example.org", 15), ("example.org/path", 16),  # no scheme: not a URL to Mastodon
     ("ftp://example.org/file", 22), ("mailto:ada@m.example", 20),
+    ("http://x.y", 10), ("http://localhost/" + "a" * 30, 47),  # no known top-level domain
+    (f"<{URL}>", 25), (f'{URL}"quoted', 23),  # Mastodon's path takes '"', never '<' or '>'
 ])  # fmt: skip
 def test_weighted_length_counts_as_mastodon_does(text: str, count: int) -> None:
     assert weighted_length(text) == count
-
-
-@pytest.mark.parametrize(("text", "mastodon"), [(f"<{URL}>", 25), (f'{URL}"quoted', 30)])
-def test_where_url_detection_differs_from_mastodons_it_counts_more_never_less(
-        text: str, mastodon: int) -> None:
-    # counting more only makes parts shorter; counting less would make the server refuse one
-    assert weighted_length(text) >= mastodon
 
 
 def test_the_instance_url_length_is_used() -> None:
@@ -238,3 +237,55 @@ def test_a_word_longer_than_a_part_is_cut_into_full_parts() -> None:
     assert all(len(p) <= 500 for p in parts)
     budget = 500 - len(" 9/9")
     assert bodies == ["start", "x" * budget, "x" * budget, "x" * (1200 - 2 * budget) + " end"]
+
+
+# ----- the content warning, resuming a thread ----------------------------------------------
+
+
+def test_the_content_warning_counts_as_written_on_every_part() -> None:
+    assert cw_length("  spoilers  ") == 8 and cw_length("🇩🇪 news") == 6
+    assert part_length("abc", Limits()) == 3
+    assert part_length(f"see {URL}", Limits(), cw=" cw ") == 4 + 23 + 2
+    assert part_length(f"see {URL}", Limits(url_length=None), cw="cw") == 4 + len(URL) + 2
+    cw = "x" * 37
+    exact = ("abcd " * 91).strip() + " abcdefgh"  # 463
+    assert len(exact) == 463 and split_thread(exact, cw=cw) == [exact]
+    parts = split_thread(exact + "g", cw=cw)
+    assert len(parts) == 2 and all(part_length(p, Limits(), cw) <= 500 for p in parts)
+
+
+def test_a_thread_resumed_at_part_n_is_numbered_from_n() -> None:
+    assert split_thread("short", first=3) == ["short 3/3"]
+    parts = split_thread(("word " * 300).strip(), first=3)
+    assert [p.rsplit(" ", 1)[1] for p in parts] == [f"{n}/{len(parts) + 2}"
+                                                    for n in range(3, len(parts) + 3)]
+    tenth = split_thread("x " * 200, Limits(max_characters=100), first=10)
+    assert tenth[0].endswith(f" 10/{len(tenth) + 9}") and all(len(p) <= 100 for p in tenth)
+
+
+@pytest.mark.parametrize(("limit", "cw", "message"), [
+    (44, "c", "the content warning (1 characters) leaves too little"),  # 44 - " 9/9" = 40
+    (43, "c", "the instance's limit of 43 is too small"),
+    (30, "cw", "the instance's limit of 30 is too small"),
+    (45, "", "the instance's limit of 45 is too small"),  # ten parts and more: " 10/10"
+])  # fmt: skip
+def test_too_little_room_says_why(limit: int, cw: str, message: str) -> None:
+    text = "word " * (60 if cw else 120)
+    with pytest.raises(UsageError) as e:
+        split_thread(text, Limits(max_characters=limit), cw=cw if limit != 44 else "c" * 5)
+    assert message.replace("(1 ", "(5 ") in e.value.message
+
+
+def test_rest_of_is_what_the_sent_parts_do_not_carry() -> None:
+    text = "  " + "\n\n".join(["Same words again and again. " * 8] * 8) + "  "
+    parts = split_thread(text)
+    assert len(parts) >= 4
+    for k in range(len(parts) + 1):
+        rest = rest_of(text, parts[:k])
+        assert rest == rest.strip() and rest.split() == " ".join(
+            strip_suffix(p) for p in parts[k:]).split()
+        if k:
+            assert text.strip().startswith(" ".join(strip_suffix(p) for p in parts[:k])[:20])
+    assert rest_of(text, []) == text.strip() and rest_of(text, parts) == ""
+    with pytest.raises(UsageError):
+        rest_of(text, ["not a piece of it 1/2"])
