@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 from companion import __version__
 from companion.config import Config, Settings, install_template
-from companion.errors import ConfigError, PlnError
+from companion.errors import AmbiguousIdError, ConfigError, NotFoundError, PlnError
 from companion.ids import resolve_prefix
 from companion.locking import WriteLock, lock_for
 from companion.paths import Home
-from companion.specs import SourceSpec
+from companion.specs import FEED, IMAP, MAILDIR, MBOX, SourceSpec, parse_spec
 from companion.storage_io import clean_stale_temps
 from companion.store import TinyDBJournal, TinyDBStore
 
@@ -140,9 +140,31 @@ class Context:
     # ----- what the configuration says ------------------------------------------------------
 
     def find_source(self, prefix: str) -> SourceSpec:
-        """The configured source whose id starts with ``prefix``."""
-        sid = resolve_prefix(prefix, [s.id for s in self.config.sources], "source")
-        return next(s for s in self.config.sources if s.id == sid)
+        """The configured source ``prefix`` names: its id (or a unique prefix of it), its
+        SPEC as `pln source list` shows it (``home``, ``#edtech``, ``@ada@host``, a feed URL)
+        or its name, in any case. A SPEC or name that two sources share is ambiguous."""
+        sources = self.config.sources
+        text = prefix.strip()
+        if not any(s.id == text.lower() for s in sources):
+            try:
+                wanted = parse_spec(text)
+            except PlnError:
+                wanted = None
+            hits = [s for s in sources
+                    if (wanted is not None and _same_source(s, wanted))
+                    or text.casefold() == (s.name or "").casefold()]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                ids = ", ".join(s.id for s in hits)
+                raise AmbiguousIdError(f"{text!r} names {len(hits)} sources ({ids}): give the id",
+                                       subject=prefix)
+        try:
+            sid = resolve_prefix(prefix, [s.id for s in sources], "source")
+        except NotFoundError as e:
+            raise NotFoundError(f"no source with the id, SPEC or name {text!r} "
+                                "(`pln source list` shows them)", subject=prefix) from e
+        return next(s for s in sources if s.id == sid)
 
     def source_labels(self) -> dict[str, str]:
         """Source id -> label, for rendering."""
@@ -176,3 +198,15 @@ class Context:
             return source_hosts(self.config.sources, accounts, creds.default_name)
         except PlnError:
             return {}
+
+
+def _same_source(s: SourceSpec, wanted: SourceSpec) -> bool:
+    """Whether a configured source is the one a SPEC names: hashtags, handles, lists and
+    timelines in any case, a tag's host only if the SPEC gives one; URLs and paths exactly
+    (after the SPEC's own normalizing)."""
+    if s.kind != wanted.kind or (wanted.host
+                                 and (s.host or "").casefold() != wanted.host.casefold()):
+        return False
+    if s.kind in (FEED, MAILDIR, MBOX, IMAP):
+        return s.target == wanted.target
+    return s.target.casefold() == wanted.target.casefold()

@@ -277,7 +277,7 @@ def test_filters_topic_and_source(cli: Any, inbox: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--topic", "cooking"], "no source has the topic 'cooking'"),
-    (["--source", "zzzz"], "no source with id 'zzzz'"),
+    (["--source", "zzzz"], "no source with the id, SPEC or name 'zzzz'"),
     (["--since", "soon"], "bad --since 'soon'"),
     (["--since", "1d", "--until", "2d"], "bad --since '1d': it is not before the end"),
     (["--format", "pdf"], "bad --format 'pdf': use text, md, html or json"),

@@ -88,8 +88,29 @@ def test_login_only_sources_need_an_account(cli, pln_home: Path) -> None:  # typ
 
 def test_unknown_and_ambiguous_ids(cli, pln_home: Path, blog: str) -> None:  # type: ignore[no-untyped-def]
     cli("source", "add", blog)
-    assert "no source with id 'zzzz'" in cli("source", "rm", "zzzz", code=2).stderr
+    assert "no source with the id, SPEC or name 'zzzz'" in cli("source", "rm", "zzzz",
+                                                                 code=2).stderr
     assert "too short" in cli("source", "rm", "ab", code=2).stderr
+
+
+def test_a_source_is_named_by_its_spec_or_name_as_well_as_its_id(  # type: ignore[no-untyped-def]
+        cli, pln_home: Path, blog: str) -> None:
+    cli("source", "add", blog, "--name", "Dana's blog")
+    cli("source", "add", "#mtbos@mathstodon.xyz")
+    cli("source", "add", "#mtbos@other.example")
+    cli("source", "add", "#edtech@other.example")
+    # what `pln source list` shows is what a user types: the SPEC in any case, or the name
+    assert "no items match" in cli("inbox", "--source", "dana's BLOG").stdout  # found
+    assert "no items match" in cli("inbox", "--source", "#EdTech@other.example").stdout
+    r = cli("source", "rm", "#edtech")  # (one #edtech: the host may be left out)
+    assert r.stdout.startswith("removed ") and r.stdout.strip().endswith("#edtech@other.example")
+    r = cli("source", "rm", "#mtbos", code=2)  # two of them: refused, nothing removed
+    assert "'#mtbos' names 2 sources" in r.stderr and "give the id" in r.stderr
+    assert sources(pln_home) == [blog, "#mtbos@mathstodon.xyz", "#mtbos@other.example"]
+    r = cli("source", "rm", blog.upper().replace("HTTP://", "http://"), code=2)
+    assert "no source with the id, SPEC or name" in r.stderr  # a URL's path keeps its case
+    assert cli("source", "rm", blog).stdout.startswith("removed ")
+    assert sources(pln_home) == ["#mtbos@mathstodon.xyz", "#mtbos@other.example"]
 
 
 def test_import_newsboat_opml(cli, pln_home: Path) -> None:  # type: ignore[no-untyped-def]

@@ -534,7 +534,7 @@ def test_follow_the_author_and_add_them_as_a_source(pln_home: Path, mastodon: An
 
 def test_the_command_checks_its_input_and_needs_a_terminal(pln_home: Path, cli: Any) -> None:
     seed(pln_home)
-    assert cli("tui", "--source", "zzzz", code=2).stderr.strip() == "error: no source with id 'zzzz'"
+    assert cli("tui", "--source", "zzzz", code=2).stderr.strip() == "error: no source with the id, SPEC or name 'zzzz' (`pln source list` shows them)"
     assert "bad --since" in cli("tui", "--since", "soon", code=2).stderr
     assert "bad --theme 'pink'" in cli("tui", "--theme", "pink", code=2).stderr
     res = cli("tui", code=2)  # the test runner is no terminal
