@@ -120,3 +120,17 @@ def test_text_given_on_the_command_line_is_not_kept_apart(cli: Any, mastodon: An
     result = cli("post", "typed in the shell", "--dry-run", code=1)
     assert "kept" not in result.stderr
     assert not c.home.journal_file.exists()
+
+
+def test_without_a_terminal_or_an_editor_post_asks_for_the_text(
+    mastodon: Any, pln_home: Path
+) -> None:
+    """Run from a script or cron with no $EDITOR: no vi drawn on a pipe, waiting forever."""
+    from tests.procs import pln
+
+    login(mastodon, "alice")
+    r = pln(pln_home, "post", timeout=30, input="", EDITOR="", VISUAL="")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == ('error: no text to post, and no terminal for an editor: give it, '
+                                'pln post "…" or pln post - < file')
+    assert statuses(mastodon, "alice") == [] and Companion().reflections().all() == []

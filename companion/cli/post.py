@@ -11,6 +11,7 @@ from rich.text import Text
 
 from companion.cli.command import PlnCommand
 from companion.cli.render import clean, out, print_json, safe_text
+from companion.errors import PlnError
 
 SCISSORS = "# ------------------------ >8 ------------------------"
 
@@ -36,16 +37,24 @@ def _template(c: Any, on: list[str], reply_to: str | None, accounts: list[str]) 
     for prefix in on:
         try:
             rec = c.store.require(prefix)
-        except Exception:
+        except PlnError:  # (refused by r.check before the editor opens)
             continue
         lines.append(f"# Citing: {clean(rec.get('title'), oneline=True)} <{rec.get('link') or rec.get('url')}>")
     if reply_to:
         try:
             rec = c.store.require(reply_to)
             lines.append(f"# Replying to: {clean(rec.get('text'), oneline=True)[:70]}")
-        except Exception:
+        except PlnError:  # a reply to a status not in the inbox: its URL (r.check)
             pass
     return "\n".join(lines) + "\n"
+
+
+def _editor_set() -> bool:
+    """Whether the user named an editor ($VISUAL, $EDITOR): then it runs even without a
+    terminal (a script editor, a GUI one that waits)."""
+    import os
+
+    return bool(os.environ.get("VISUAL") or os.environ.get("EDITOR"))
 
 
 def _from_editor(template: str) -> str:
@@ -145,6 +154,10 @@ def post(
             # everything that does not depend on the text is checked before the editor opens:
             # what is typed there is never refused afterwards (issue 13.5)
             r.check(on=on, tags=tag, visibility=visibility, accounts=account, reply_to=reply_to)
+            if not (sys.stdin.isatty() and sys.stdout.isatty() or _editor_set()):
+                # a script, a pipe, cron: vi or nano would draw on nothing and wait forever
+                raise UsageError("no text to post, and no terminal for an editor: give it, "
+                                 "pln post \"…\" or pln post - < file")
             body = _from_editor(_template(c, on, reply_to, account))
             if not body:  # an empty editor cancels, even with --on
                 raise UsageError("nothing to post: the editor was left empty (nothing was saved)")
