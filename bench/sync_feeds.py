@@ -36,7 +36,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_FARM = Path(__file__).resolve().parents[2] / "shared/bench/feedfarm.py"
+
+
+def _default_farm() -> Path:
+    """../shared/bench/feedfarm.py beside this checkout, else under $PLN_SHARED."""
+    bases = [os.environ.get("PLN_SHARED"), REPO.parent / "shared", REPO.parents[1] / "shared"]
+    for base in bases:
+        if base and (Path(base) / "bench/feedfarm.py").exists():
+            return Path(base) / "bench/feedfarm.py"
+    return REPO.parent / "shared/bench/feedfarm.py"
+
+
+DEFAULT_FARM = _default_farm()
 
 
 @dataclass
