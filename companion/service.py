@@ -493,10 +493,11 @@ class Companion:
         out: list[dict[str, Any]] = []
         if not self.home.inbox_dir.exists():
             return out
+        hint = {"unread": flt.unread_only and not flt.starred, "starred": flt.starred}
         rows = (
-            self.store.search_items(words, since=flt.since, where=where)
+            self.store.search_items(words, since=flt.since, where=where, **hint)
             if words
-            else self.store.iter_items(since=flt.since, where=where)
+            else self.store.iter_items(since=flt.since, where=where, **hint)
         )
         for rec in rows:
             out.append(rec)

@@ -229,3 +229,31 @@ def test_a_warm_sync_of_304s_starts_no_parse_worker(feed_server: FeedServer, pln
         feed_server.route(f"/f{i}.xml", body=rss(i, range(6), words=words), etag='"2"')
     _pools(pln_home, log, "sync")
     assert len(items_json(pln_home)) == 24
+
+
+# ----- 5. a terminal gets the newest items, and how to see more -------------------------------
+
+
+def test_inbox_on_a_terminal_lists_the_newest_and_says_how_many_more(pln_home: Path) -> None:
+    """Without --limit, a terminal gets TERMINAL_LIMIT rows and a line saying how many more
+    (counted from the index) and how to list them (issue 14: 22 s to render 100,000 rows);
+    --limit and pipes are as before."""
+    from companion.cli.inbox import TERMINAL_LIMIT
+    from tests.proc import Pty
+
+    n = TERMINAL_LIMIT + 37
+    _fill(pln_home, [[WEEK + timedelta(minutes=k) for k in range(n)]])
+    (pln_home / "config.toml").write_text("")
+    term = Pty("inbox", cols=120, rows=30, env={"PLN_PAGER": "cat"})
+    res = term.wait(60)
+    assert res.code == 0, res.output
+    shown = [line for line in res.output.splitlines() if "Big " in line]
+    assert len(shown) == TERMINAL_LIMIT
+    assert f"Big {n - 1} " in shown[0] + " " and f"Big {n - TERMINAL_LIMIT} " in shown[-1] + " "
+    assert f"… 37 more unread items — `--limit N` lists more" in res.output
+    res = Pty("inbox", "--limit", "300", cols=120, rows=30, env={"PLN_PAGER": "cat"}).wait(60)
+    assert len([line for line in res.output.splitlines() if "Big " in line]) == n
+    assert "more unread" not in res.output
+    r = pln(pln_home, "inbox")  # not a terminal: everything, as before
+    assert len([line for line in r.stdout.splitlines() if "Big " in line]) == n
+    assert "more unread" not in r.stdout

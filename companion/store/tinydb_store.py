@@ -873,6 +873,24 @@ class TinyDBStore:
             for seg in opened:  # keep memory flat while scanning 100k items
                 self._release(seg, (self._items,))
 
+    def count_items(self, *, since: datetime | None = None, unread: bool = False,
+                    starred: bool = False) -> int:
+        """How many items there are (published since ``since``; unread / starred only), from
+        the keys alone: no record is read."""
+        since_iso = iso_z(since) if since else None
+        n = 0
+        for week, segs in self._by_week().items():
+            if since is not None and week_start(week).timestamp() + 7 * 86400 <= since.timestamp():
+                break
+            for seg in segs:
+                for line in self._key_lines(seg):
+                    published, _, flags, _ = line.split(" ", 3)
+                    if since_iso is not None and published < since_iso:
+                        break  # (newest first)
+                    if not ((unread and "r" in flags) or (starred and "s" not in flags)):
+                        n += 1
+        return n
+
     def search_items(
         self,
         words: list[str],
