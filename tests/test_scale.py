@@ -29,15 +29,17 @@ def _item(i: int, published: datetime) -> ItemData:
                     html="<p>" + f"word{i} " * 150 + "</p>")
 
 
-def _fill(home: Path, batches: list[list[datetime]], n: int = 0) -> int:
-    """Items published at these times, each list written as one commit (one sync); their
-    numbers start at ``n``; returns the next."""
+def _fill(home: Path, batches: list[list[datetime]], n: int = 0, sources: int = 1) -> int:
+    """Items published at these times, each list written as one commit (one sync) in
+    ``sources`` puts (as a sync stores source after source); their numbers start at ``n``;
+    returns the next."""
     now = WEEK + timedelta(days=9)
     for times in batches:
         store = TinyDBStore(home)
         store.lock("test")
-        store.put_many([merge(None, _item(n + k, t), "big", now)  # type: ignore[misc]
-                        for k, t in enumerate(times)])
+        recs = [merge(None, _item(n + k, t), "big", now) for k, t in enumerate(times)]
+        for s in range(sources):
+            store.put_many(recs[s::sources])  # type: ignore[arg-type]
         store.close()
         n += len(times)
     return n
@@ -124,7 +126,8 @@ def test_a_listing_opens_only_the_segments_it_shows(tmp_path: Path, overlapping:
     """A week of 8 segments: the 50 newest items are read from the keys of every segment
     (small) and the records of the segments that hold them. Written in date order (a
     network's syncs) that is one or two segments; written as two imports of random dates
-    (two syncs that each cover the week), one or two per import — never the week."""
+    (two syncs that each cover the week, each storing 8 sources one after the other), one
+    or two per import — never the week."""
     import random
 
     rng = random.Random(5)
@@ -135,7 +138,7 @@ def test_a_listing_opens_only_the_segments_it_shows(tmp_path: Path, overlapping:
     else:
         stamps = [WEEK + timedelta(seconds=60 * k) for k in range(count)]
         batches = [stamps[k:k + SEGMENT_ITEMS] for k in range(0, count, SEGMENT_ITEMS)]
-    _fill(tmp_path, batches)
+    _fill(tmp_path, batches, sources=8)
     store = TinyDBStore(tmp_path)
     seen = _opened(monkeypatch)
     got = list(islice(store.iter_items(), 50))

@@ -170,6 +170,8 @@ class TinyDBStore:
         # items, written by the next pln that writes
         self._derived: set[str] = set()
         self._mem_segs: set[str] = set()  # segments made or filled in this process
+        # items new to their week since the last commit: (id, segment), by week (``_repack``)
+        self._added: dict[str, list[tuple[str, str]]] = {}
         self._disk_segs: set[str] | None = None
         self._ids: dict[str, str] | None = None  # item id -> segment
         self._links: dict[str, list[str]] | None = None  # link hash -> ids
@@ -241,6 +243,7 @@ class TinyDBStore:
             if seg not in self._key_edits and seg in self._key_lines_cache:
                 self._key_edits[seg] = parse_keys(self._key_lines_cache[seg])
         self._derived.clear()
+        self._repack()
         if not self._pending():
             return
         if (self._version != SCHEMA_VERSION and not self._migrating
@@ -293,6 +296,7 @@ class TinyDBStore:
         self._key_lines_cache.clear()
         self._derived.clear()
         self._mem_segs.clear()
+        self._added.clear()
         self._disk_segs = None
         self._ids = self._links = None
         self._index_db = None
@@ -677,8 +681,10 @@ class TinyDBStore:
             # in date order, so that a week's segments cover stretches of time that overlap
             # little: a listing then merges few of them at a time
             part.sort(key=lambda p: p.light["published"])
+            added = self._added.setdefault(week, [])
             for p, seg in zip(part, self._room(week, weeks.get(week, []), len(part)), strict=True):
                 by_seg.setdefault(seg, []).append(p)
+                added.append((p.id, seg))
         # Every file this touches is read before anything changes: a damaged segment raises
         # here and leaves the others as they were (issue 12).
         self._read_segs({*by_seg, *moved})
@@ -712,7 +718,9 @@ class TinyDBStore:
         segment while it has room, then new ones."""
         if segs:
             last = max(segs, key=seg_number)
-            n, room = seg_number(last), SEGMENT_ITEMS - len(self._key_lines(last))
+            edits = self._key_edits.get(last)
+            held = len(edits) if edits is not None else len(self._key_lines(last))
+            n, room = seg_number(last), SEGMENT_ITEMS - held
         else:
             n, room = 0, SEGMENT_ITEMS
         out = []
@@ -751,6 +759,57 @@ class TinyDBStore:
             if ids.get(i) == seg:
                 del ids[i]
         self._removed_from.add(seg)
+
+    def _repack(self) -> None:
+        """Before a commit: the items new to a week in it, in date order over the segments
+        they went to. A sync stores source after source, each in date order, so without this
+        every segment it fills would cover the whole week; with it, the segments of one
+        commit cover stretches of the week one after the other, and a listing of the newest
+        items opens one or two of them (issue 14). Only what is about to be written moves."""
+        added, self._added = self._added, {}
+        for placed in added.values():
+            segs = list(dict.fromkeys(seg for _, seg in placed))
+            if len(segs) < 2:
+                continue
+            live = [(i, seg) for i, seg in placed
+                    if i in self._key_edits.get(seg, {}) and self._ids is not None
+                    and self._ids.get(i) == seg]
+            room = {seg: 0 for seg in segs}
+            for _, seg in live:
+                room[seg] += 1
+            order = sorted(live, key=lambda t: self._key_edits[t[1]][t[0]][0])
+            moves: dict[tuple[str, str], list[str]] = {}
+            k = 0
+            for seg in segs:
+                for i, cur in order[k:k + room[seg]]:
+                    if cur != seg:
+                        moves.setdefault((cur, seg), []).append(i)
+                k += room[seg]
+            for (src, dst), ids in moves.items():
+                self._move_new(src, dst, ids)
+
+    def _move_new(self, src: str, dst: str, item_ids: list[str]) -> None:
+        """Move items not yet written from one segment to another (both about to be)."""
+        items, bodies = self._items_of(src), _table(self._body_db(src), "bodies")
+        lines, keys = self._search_lines(src), self._key_edits[src]
+        moved_items = {i: items[i] for i in item_ids}
+        moved_bodies = {i: bodies[i] for i in item_ids if i in bodies}
+
+        def drop(table: dict[Any, Any]) -> None:
+            for i in item_ids:
+                table.pop(i, None)
+
+        self._items_db(src).table("items")._update_table(drop)
+        self._body_db(src).table("bodies")._update_table(drop)
+        self._items_db(dst).table("items")._update_table(lambda t: t.update(moved_items))
+        self._body_db(dst).table("bodies")._update_table(lambda t: t.update(moved_bodies))
+        to_lines, to_keys = self._search_lines(dst), self._edit_keys(dst)
+        assert self._ids is not None
+        for i in item_ids:
+            if i in lines:
+                to_lines[i] = lines.pop(i)
+            to_keys[i] = keys.pop(i)
+            self._ids[i] = dst
 
     def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
         """Set fields on existing items, e.g. ``{id: {"read": True}}``; returns how many changed."""
