@@ -493,11 +493,13 @@ class Companion:
         out: list[dict[str, Any]] = []
         if not self.home.inbox_dir.exists():
             return out
-        hint = {"unread": flt.unread_only and not flt.starred, "starred": flt.starred}
+        unread = flt.unread_only and not flt.starred  # (skipped by the index: issue 14)
         rows = (
-            self.store.search_items(words, since=flt.since, where=where, **hint)
+            self.store.search_items(words, since=flt.since, where=where, unread=unread,
+                                    starred=flt.starred)
             if words
-            else self.store.iter_items(since=flt.since, where=where, **hint)
+            else self.store.iter_items(since=flt.since, where=where, unread=unread,
+                                       starred=flt.starred)
         )
         for rec in rows:
             out.append(rec)

@@ -289,14 +289,14 @@ class MastodonSource:
             settings = self.ctx.settings
             days = settings.first_sync_days
             cutoff = now - timedelta(days=days) if days and age_bound else None
-            out, first, more = self._back_pages(
+            got, first, more = self._back_pages(
                 api, host, what, call, {"limit": PAGE}, settings.first_sync_limit, cutoff,
                 statuses_of=statuses_of, public=public, by_link=by_link)
             if more is not None:
                 self.notes.append(
-                    f"{len(out)} of the first {settings.first_sync_limit} statuses fetched; "
+                    f"{len(got)} of the first {settings.first_sync_limit} statuses fetched; "
                     "older ones come with the next syncs")
-            return out, first[0], first[1], more
+            return got, first[0], first[1], more
         out: list[Any] = []
         seen = set(above)
         above_now = list(above)

@@ -126,14 +126,13 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
                     refetch = True
                 findings.append(f)
         expected = set(items or {})
-        for path, name, rebuild, matches in (
-                (search_path, "q", rebuild_search,
-                 lambda doc: set(_blob_lines_of(doc.get("v", ""))) == expected),
-                (keys_path, "k", rebuild_keys,
-                 lambda doc: doc.get("v", "") == _expected_keys(items or {}))):
+        for path, name, rebuild in ((search_path, "q", rebuild_search),
+                                    (keys_path, "k", rebuild_keys)):
             table, bad = _table(path, name)
             if not bad and table is not None:
-                if not matches(table.get("all") or {}):
+                text = (table.get("all") or {}).get("v", "")
+                if (set(_blob_lines_of(text)) != expected if name == "q"
+                        else text != _expected_keys(items or {})):
                     bad = "does not match the segment's items"
             elif not bad and expected:
                 bad = "is missing"

@@ -48,7 +48,7 @@ def _entry(rec: dict[str, Any]) -> KeyEntry:
 def _split_week(store: TinyDBStore, week: str) -> None:
     """One week of the old layout as segments of at most SEGMENT_ITEMS items, oldest first,
     each with its keys (in memory, for the next flush)."""
-    from companion.store.tinydb_store import _table
+    from companion.store.tinydb_store import _drop_docs, _put_docs, _table
 
     items = store._items_of(week)
     if len(items) <= SEGMENT_ITEMS:
@@ -63,18 +63,14 @@ def _split_week(store: TinyDBStore, week: str) -> None:
         store._mem_segs.add(seg)
         part = {i: items[i] for i in chunk}
         part_bodies = {i: bodies[i] for i in chunk if i in bodies}
-        store._items_db(seg).table("items")._update_table(lambda t, p=part: t.update(p))
-        store._body_db(seg).table("bodies")._update_table(lambda t, b=part_bodies: t.update(b))
+        _put_docs(store._items_db(seg), "items", part)
+        _put_docs(store._body_db(seg), "bodies", part_bodies)
         store._search_lines(seg).update({i: search[i] for i in chunk if i in search})
         store._key_edits[seg] = {i: _entry(r) for i, r in part.items()}
     moving = set(order) - set(chunks[0])
-
-    def drop(table: dict[Any, Any]) -> None:
-        for i in moving:
-            table.pop(i, None)
-
     store._key_edits[week] = {i: _entry(items[i]) for i in chunks[0]}
-    store._items_db(week).table("items")._update_table(drop)
-    store._body_db(week).table("bodies")._update_table(drop)
-    drop(search)
+    _drop_docs(store._items_db(week), "items", moving)
+    _drop_docs(store._body_db(week), "bodies", moving)
+    for i in moving:
+        search.pop(i, None)
     store._removed_from.add(week)

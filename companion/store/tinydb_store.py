@@ -126,7 +126,7 @@ def _open_db(path: Path | None, stage: Stage | None = None) -> _DB:
 def _file(db: _DB) -> OrjsonStorage | None:
     """The file behind a (caching) database, None in memory."""
     storage = db.storage
-    return storage.storage if isinstance(storage, _Cache) else None  # type: ignore[no-any-return]
+    return storage.storage if isinstance(storage, _Cache) else None  # type: ignore[return-value]
 
 
 def _is_dirty(db: _DB) -> bool:
@@ -138,6 +138,25 @@ def _flush(db: _DB) -> None:
     storage = db.storage
     if isinstance(storage, _Cache):
         storage.flush()
+
+
+def _put_docs(db: _DB, name: str, docs: dict[str, Any]) -> None:
+    """Insert or replace documents of a table (in the cache: written at the next flush)."""
+
+    def update(table: dict[Any, Any]) -> None:
+        table.update(docs)
+
+    db.table(name)._update_table(update)
+
+
+def _drop_docs(db: _DB, name: str, ids: Iterable[str]) -> None:
+    """Remove documents from a table (in the cache: written at the next flush)."""
+
+    def drop(table: dict[Any, Any]) -> None:
+        for i in ids:
+            table.pop(i, None)
+
+    db.table(name)._update_table(drop)
 
 
 def _table(db: _DB, name: str) -> dict[str, Any]:
@@ -252,12 +271,10 @@ class TinyDBStore:
         texts: dict[str, str] = {}
         for seg, lines in self._search_edits.items():
             text = search_text_of(lines)
-            self._search_db(seg).table("q")._update_table(
-                lambda t, text=text: t.__setitem__("all", {"v": text}))
+            _put_docs(self._search_db(seg), "q", {"all": {"v": text}})
         for seg, entries in self._key_edits.items():
             texts[seg] = text = keys_text(entries)
-            self._keys_db(seg).table("k")._update_table(
-                lambda t, text=text: t.__setitem__("all", {"v": text}))
+            _put_docs(self._keys_db(seg), "k", {"all": {"v": text}})
         self._search_edits.clear()
         self._key_edits.clear()
         for seg, text in texts.items():
@@ -314,8 +331,8 @@ class TinyDBStore:
                     del cache[seg]
         changed = False
         for seg in list(self._key_lines_cache):
-            db = self._keydbs.get(seg)
-            f = _file(db) if db is not None else None
+            kdb = self._keydbs.get(seg)
+            f = _file(kdb) if kdb is not None else None
             if f is None or seg in self._key_edits:
                 continue
             if f.stale():
@@ -692,11 +709,9 @@ class TinyDBStore:
             self._remove(seg, gone)
         for seg, part in by_seg.items():
             self._mem_segs.add(seg)
-            items = {p.id: p.light for p in part}
-            bodies = {p.id: p.body for p in part}
-            self._items_db(seg).table("items")._update_table(lambda t, items=items: t.update(items))
+            _put_docs(self._items_db(seg), "items", {p.id: p.light for p in part})
             self._search_lines(seg).update({p.id: p.search for p in part})
-            self._body_db(seg).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
+            _put_docs(self._body_db(seg), "bodies", {p.id: p.body for p in part})
             keys = self._edit_keys(seg)
             for p in part:
                 old = keys.get(p.id)
@@ -742,14 +757,11 @@ class TinyDBStore:
 
     def _remove(self, seg: str, item_ids: list[str]) -> None:
         gone = set(item_ids)
-
-        def drop(table: dict[Any, Any]) -> None:
-            for i in gone:
-                table.pop(i, None)
-
-        self._items_db(seg).table("items")._update_table(drop)
-        self._body_db(seg).table("bodies")._update_table(drop)
-        drop(self._search_lines(seg))
+        _drop_docs(self._items_db(seg), "items", gone)
+        _drop_docs(self._body_db(seg), "bodies", gone)
+        lines = self._search_lines(seg)
+        for i in gone:
+            lines.pop(i, None)
         keys = self._edit_keys(seg)
         ids, links = self._maps()
         for i in gone:
@@ -794,15 +806,10 @@ class TinyDBStore:
         lines, keys = self._search_lines(src), self._key_edits[src]
         moved_items = {i: items[i] for i in item_ids}
         moved_bodies = {i: bodies[i] for i in item_ids if i in bodies}
-
-        def drop(table: dict[Any, Any]) -> None:
-            for i in item_ids:
-                table.pop(i, None)
-
-        self._items_db(src).table("items")._update_table(drop)
-        self._body_db(src).table("bodies")._update_table(drop)
-        self._items_db(dst).table("items")._update_table(lambda t: t.update(moved_items))
-        self._body_db(dst).table("bodies")._update_table(lambda t: t.update(moved_bodies))
+        _drop_docs(self._items_db(src), "items", item_ids)
+        _drop_docs(self._body_db(src), "bodies", item_ids)
+        _put_docs(self._items_db(dst), "items", moved_items)
+        _put_docs(self._body_db(dst), "bodies", moved_bodies)
         to_lines, to_keys = self._search_lines(dst), self._edit_keys(dst)
         assert self._ids is not None
         for i in item_ids:
