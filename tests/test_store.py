@@ -200,8 +200,8 @@ def test_a_store_of_weekly_files_is_migrated_to_segments(tmp_path: Path, version
     assert [s for s in segs if s.startswith(week)] == [week, f"{week}.1", f"{week}.2"]
     for seg in segs:
         n = len(orjson.loads((inbox / f"items-{seg}.json").read_bytes())["items"])
-        keys = orjson.loads((inbox / f"keys-{seg}.json").read_bytes())["k"]["all"]["v"]
-        assert n <= SEGMENT_ITEMS and len(keys.splitlines()) == n
+        keys = orjson.loads((inbox / f"keys-{seg}.json").read_bytes())["k"]["ids"]["v"]
+        assert n <= SEGMENT_ITEMS and len(keys.split()) == n
     store = TinyDBStore(tmp_path)
     assert store.count() == len(ids) and store.get(ids[3]) is not None
     key = recs[3][0]["link_key"]  # type: ignore[index]

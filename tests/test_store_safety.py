@@ -158,7 +158,8 @@ def test_doctor_finds_and_repairs_what_can_be_rebuilt(feed_server: FeedServer, p
     search = inbox / f"search-{weeks[1].name[6:]}"
     search.write_bytes(b"{not json")
     keys = inbox / f"keys-{weeks[2].name[6:]}"
-    keys.write_bytes(orjson.dumps({"k": {"all": {"v": ""}}}))  # its items no longer indexed
+    empty = {"ids": {"v": ""}, "pubs": {"v": ""}, "flags": {"v": ""}, "links": {"v": ""}}
+    keys.write_bytes(orjson.dumps({"k": empty}))  # its items no longer indexed
     r = pln(pln_home, "doctor")
     assert r.returncode == 1
     assert f"problem  {lost}: is empty (0 bytes)" in r.stdout

@@ -27,7 +27,7 @@ from companion.search import search_text
 from companion.storage_io import write_file
 from companion.store import files
 from companion.store.records import HEAVY_FIELDS, link_hash
-from companion.store.segments import is_seg, key_entry, keys_text
+from companion.store.segments import is_seg, key_entry, keys_docs, keys_of
 from companion.store.tinydb_store import TinyDBStore
 
 Backup = Callable[[Path], Path]  # moves a file into the backup folder; returns where to
@@ -130,9 +130,8 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
                                     (keys_path, "k", rebuild_keys)):
             table, bad = _table(path, name)
             if not bad and table is not None:
-                text = (table.get("all") or {}).get("v", "")
-                if (set(_blob_lines_of(text)) != expected if name == "q"
-                        else text != _expected_keys(items or {})):
+                if (set(_blob_lines_of((table.get("all") or {}).get("v", ""))) != expected
+                        if name == "q" else table != _expected_keys(items or {})):
                     bad = "does not match the segment's items"
             elif not bad and expected:
                 bad = "is missing"
@@ -171,10 +170,11 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
     return findings, checked
 
 
-def _expected_keys(items: dict[str, Any]) -> str:
-    """A segment's keys as its items give them."""
-    return keys_text({i: key_entry(r, link_hash(r["link_key"]) if r.get("link_key") else None)
-                      for i, r in items.items()})
+def _expected_keys(items: dict[str, Any]) -> dict[str, Any]:
+    """A segment's keys (as stored) as its items give them."""
+    return keys_docs(keys_of({
+        i: key_entry(r, link_hash(r["link_key"]) if r.get("link_key") else None)
+        for i, r in items.items()}))
 
 
 def _why(e: StorageError) -> str:

@@ -27,6 +27,7 @@ the old store or the new one.
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -59,13 +60,15 @@ from companion.store.records import (
 from companion.store.segments import (
     SEGMENT_ITEMS,
     KeyEntry,
+    Keys,
     blob_search,
+    entries_of,
     flags_of,
     is_seg,
     key_entry,
-    keys_lines,
-    keys_text,
-    parse_keys,
+    keys_docs,
+    keys_from_docs,
+    keys_of,
     search_lines,
     search_text_of,
     seg_name,
@@ -184,7 +187,7 @@ class TinyDBStore:
         self._search_edits: dict[str, dict[str, str]] = {}
         # segments whose keys are being changed ({id: entry}), written back at flush
         self._key_edits: dict[str, dict[str, KeyEntry]] = {}
-        self._key_lines_cache: dict[str, list[str]] = {}
+        self._keys_cache: dict[str, Keys] = {}
         # segments without a keys file (an older store, a lost file): derived from their
         # items, written by the next pln that writes
         self._derived: set[str] = set()
@@ -259,8 +262,8 @@ class TinyDBStore:
                 raise StorageError("internal error: writing without the lock")
             return
         for seg in self._derived:  # keys derived from items: kept now that pln writes
-            if seg not in self._key_edits and seg in self._key_lines_cache:
-                self._key_edits[seg] = parse_keys(self._key_lines_cache[seg])
+            if seg not in self._key_edits and seg in self._keys_cache:
+                self._key_edits[seg] = entries_of(self._keys_cache[seg])
         self._derived.clear()
         self._repack()
         if not self._pending():
@@ -268,17 +271,15 @@ class TinyDBStore:
         if (self._version != SCHEMA_VERSION and not self._migrating
                 and (self._key_edits or any(_is_dirty(db) for db in self._items.values()))):
             self._write_meta()  # (a new store, or the end of a migration)
-        texts: dict[str, str] = {}
+        written: dict[str, Keys] = {}
         for seg, lines in self._search_edits.items():
-            text = search_text_of(lines)
-            _put_docs(self._search_db(seg), "q", {"all": {"v": text}})
+            _put_docs(self._search_db(seg), "q", {"all": {"v": search_text_of(lines)}})
         for seg, entries in self._key_edits.items():
-            texts[seg] = text = keys_text(entries)
-            _put_docs(self._keys_db(seg), "k", {"all": {"v": text}})
+            written[seg] = keys = keys_of(entries)
+            _put_docs(self._keys_db(seg), "k", keys_docs(keys))
         self._search_edits.clear()
         self._key_edits.clear()
-        for seg, text in texts.items():
-            self._key_lines_cache[seg] = keys_lines(text)
+        self._keys_cache.update(written)
         commit = Commit(self.data_dir) if self.data_dir is not None else None
         self._stage.commit = commit
         try:
@@ -310,7 +311,7 @@ class TinyDBStore:
             cache.clear()
         self._search_edits.clear()
         self._key_edits.clear()
-        self._key_lines_cache.clear()
+        self._keys_cache.clear()
         self._derived.clear()
         self._mem_segs.clear()
         self._added.clear()
@@ -330,13 +331,13 @@ class TinyDBStore:
                 if f is not None and not _is_dirty(db) and seg not in self._search_edits and f.stale():
                     del cache[seg]
         changed = False
-        for seg in list(self._key_lines_cache):
+        for seg in list(self._keys_cache):
             kdb = self._keydbs.get(seg)
             f = _file(kdb) if kdb is not None else None
             if f is None or seg in self._key_edits:
                 continue
             if f.stale():
-                del self._key_lines_cache[seg]
+                del self._keys_cache[seg]
                 self._keydbs.pop(seg, None)
                 self._derived.discard(seg)
                 changed = True
@@ -465,22 +466,26 @@ class TinyDBStore:
             lines = self._search_edits[seg] = search_lines(doc.get("v", "") if doc else "")
         return lines
 
-    def _key_lines(self, seg: str) -> list[str]:
-        """A segment's keys ("published id flags link", newest first)."""
+    def _keys(self, seg: str) -> Keys:
+        """A segment's keys (ids, dates, flags, links; newest first)."""
         edits = self._key_edits.get(seg)
         if edits is not None:
-            return keys_lines(keys_text(edits))
-        lines = self._key_lines_cache.get(seg)
-        if lines is None:
-            doc = _table(self._keys_db(seg), "k").get("all")
-            if doc is None:  # no keys file: an older store, or a lost file
-                lines = keys_lines(keys_text(self._derive_keys(seg)))
+            return keys_of(edits)
+        keys = self._keys_cache.get(seg)
+        if keys is None:
+            table = _table(self._keys_db(seg), "k")
+            stored = keys_from_docs(table)
+            if stored is None:
+                if table:
+                    raise StorageError(files.damaged(
+                        self.inbox_dir / f"keys-{seg}.json" if self.inbox_dir else Path(seg),
+                        "is corrupt (its columns do not line up)"))
+                # no keys file: an older store, or a lost file: derived from the items
+                stored = keys_of(self._derive_keys(seg))
                 if self.inbox_dir is not None:
                     self._derived.add(seg)
-            else:
-                lines = keys_lines(doc.get("v", ""))
-            self._key_lines_cache[seg] = lines
-        return lines
+            keys = self._keys_cache[seg] = stored
+        return keys
 
     def _derive_keys(self, seg: str) -> dict[str, KeyEntry]:
         items = self._items_of(seg)
@@ -492,8 +497,8 @@ class TinyDBStore:
     def _edit_keys(self, seg: str) -> dict[str, KeyEntry]:
         edits = self._key_edits.get(seg)
         if edits is None:
-            edits = self._key_edits[seg] = parse_keys(self._key_lines(seg))
-            self._key_lines_cache.pop(seg, None)
+            edits = self._key_edits[seg] = entries_of(self._keys(seg))
+            self._keys_cache.pop(seg, None)
             self._derived.discard(seg)
         return edits
 
@@ -551,11 +556,14 @@ class TinyDBStore:
         ids: dict[str, str] = {}
         links: dict[str, list[str]] = {}
         for seg in self.segments():
-            for line in self._key_lines(seg):
-                _, i, _, lk = line.split(" ", 3)
-                ids[i] = seg
+            keys = self._keys(seg)
+            ids.update(dict.fromkeys(keys.ids, seg))
+            for i, lk in zip(keys.ids, keys.links, strict=True):
                 if lk != "-":
-                    links.setdefault(lk, []).append(i)
+                    if lk in links:
+                        links[lk].append(i)
+                    else:
+                        links[lk] = [i]
         self._ids, self._links = ids, links
         if self._derived and self._lock is None:
             self._keep_derived()
@@ -576,7 +584,7 @@ class TinyDBStore:
         n = 0
         for seg in self.segments():
             self._key_edits[seg] = self._derive_keys(seg)
-            self._key_lines_cache.pop(seg, None)
+            self._keys_cache.pop(seg, None)
             n += len(self._key_edits[seg])
         self._ids = self._links = None
         return n
@@ -734,7 +742,7 @@ class TinyDBStore:
         if segs:
             last = max(segs, key=seg_number)
             edits = self._key_edits.get(last)
-            held = len(edits) if edits is not None else len(self._key_lines(last))
+            held = len(edits) if edits is not None else len(self._keys(last).ids)
             n, room = seg_number(last), SEGMENT_ITEMS - held
         else:
             n, room = 0, SEGMENT_ITEMS
@@ -753,7 +761,7 @@ class TinyDBStore:
             self._items_of(seg)
             _table(self._body_db(seg), "bodies")
             self._search_lines(seg)
-            self._key_lines(seg)
+            self._keys(seg)
 
     def _remove(self, seg: str, item_ids: list[str]) -> None:
         gone = set(item_ids)
@@ -909,24 +917,25 @@ class TinyDBStore:
 
     def _iter_week(self, segs: list[str], since_iso: str | None, until_iso: str | None,
                    where: Callable[[dict[str, Any]], bool] | None, unread: bool,
-                   starred: bool, only: set[str] | None) -> Iterator[dict[str, Any]]:
-        """One week's light records, newest first (see ``iter_items``)."""
-        merged: Iterable[tuple[str, str]]
-        if len(segs) == 1:
-            merged = ((line, segs[0]) for line in self._key_lines(segs[0]))
+                   starred: bool, only: dict[str, set[str]] | None) -> Iterator[dict[str, Any]]:
+        """One week's light records, newest first (see ``iter_items``); ``only``: just these
+        ids (by segment: a search's hits), from the keys of their segments alone."""
+        rows: Iterable[tuple[str, str, str, str]]
+        if only is not None:
+            rows = sorted((r for seg, hits in only.items() for r in _rows(self._keys(seg), seg)
+                           if r[1] in hits), reverse=True)
+        elif len(segs) == 1:
+            rows = _rows(self._keys(segs[0]), segs[0])
         else:
-            merged = heapq.merge(*(_tagged(self._key_lines(s), s) for s in segs), reverse=True)
+            rows = heapq.merge(*(_rows(self._keys(s), s) for s in segs), reverse=True)
         opened: OrderedDict[str, dict[str, Any]] = OrderedDict()
         try:
-            for line, seg in merged:
-                published, item_id, flags, _ = line.split(" ", 3)
+            for published, item_id, flags, seg in rows:
                 if until_iso is not None and published >= until_iso:
                     continue
                 if since_iso is not None and published < since_iso:
                     break
                 if (unread and "r" in flags) or (starred and "s" not in flags):
-                    continue
-                if only is not None and item_id not in only:
                     continue
                 table = opened.get(seg)
                 if table is None:
@@ -953,8 +962,8 @@ class TinyDBStore:
             if since is not None and week_start(week).timestamp() + 7 * 86400 <= since.timestamp():
                 break
             for seg in segs:
-                for line in self._key_lines(seg):
-                    published, _, flags, _ = line.split(" ", 3)
+                keys = self._keys(seg)
+                for published, flags in zip(keys.pubs, keys.flags, strict=True):
                     if since_iso is not None and published < since_iso:
                         break  # (newest first)
                     if not ((unread and "r" in flags) or (starred and "s" not in flags)):
@@ -979,16 +988,17 @@ class TinyDBStore:
         for week, segs in self._by_week().items():
             if since is not None and week_start(week).timestamp() + 7 * 86400 <= since.timestamp():
                 break
-            hits: set[str] = set()
+            hits: dict[str, set[str]] = {}
             for seg in segs:
                 if seg in self._search_edits:  # changed in this command, not yet written
-                    hits.update(i for i, q in self._search_edits[seg].items()
-                                if all(w in q for w in words))
-                    continue
-                doc = _table(self._search_db(seg), "q").get("all")
-                if doc and words:
-                    hits.update(blob_search(doc["v"], words))
-                self._release(seg, (self._search,))
+                    found = {i for i, q in self._search_edits[seg].items()
+                             if all(w in q for w in words)}
+                else:
+                    doc = _table(self._search_db(seg), "q").get("all")
+                    found = blob_search(doc["v"], words) if doc and words else set()
+                    self._release(seg, (self._search,))
+                if found:
+                    hits[seg] = found
             if hits:
                 yield from self._iter_week(segs, since_iso, None, where, unread, starred, hits)
 
@@ -1019,9 +1029,10 @@ class TinyDBStore:
         return {k: dict(v) for k, v in self._states()._read_table().items()}
 
 
-def _tagged(lines: list[str], seg: str) -> Iterator[tuple[str, str]]:
-    for line in lines:
-        yield line, seg
+def _rows(keys: Keys, seg: str) -> Iterator[tuple[str, str, str, str]]:
+    """(published, id, flags, segment) of a segment's items, newest first: what a week's
+    segments are merged by (dates first, then ids, as the keys are sorted)."""
+    return zip(keys.pubs, keys.ids, keys.flags, itertools.repeat(seg))
 
 
 def _unlink(links: dict[str, list[str]], key: str, item_id: str) -> None:
