@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -586,6 +585,8 @@ def _retry_after(value: str | None, now: datetime) -> datetime | None:
     if value.isdigit():
         until = now + timedelta(seconds=int(value))
     else:
+        from email.utils import parsedate_to_datetime
+
         try:
             until = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
