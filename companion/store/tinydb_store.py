@@ -1,4 +1,5 @@
-"""TinyDB storage for the inbox, per-source sync state and the journal.
+"""The inbox store: items in segments, per-source sync state (the journal is in journal.py,
+TinyDB's plumbing in db.py, the segment formats in segments.py, commits in files.py).
 
 Only the modules of this package import tinydb. Layout under the data directory::
 
@@ -35,17 +36,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
-from tinydb.storages import MemoryStorage
-from tinydb.table import Table
-
 from companion import ids as idmod
 from companion.errors import LockedError, NotFoundError, StorageError
 from companion.locking import WriteLock, lock_for
 from companion.storage_io import clean_stale_temps
 from companion.store import files
-from companion.store.files import Commit, OrjsonStorage, Stage
+from companion.store.db import (
+    _DB,
+    StrIdTable,
+    _drop_docs,
+    _file,
+    _flush,
+    _is_dirty,
+    _open_db,
+    _put_docs,
+    _table,
+)
+from companion.store.files import Commit, Stage
+from companion.store.journal import TinyDBJournal
 from companion.store.records import (
     HEAVY_FIELDS,
     SUMMARY_CHARS,
@@ -90,81 +98,6 @@ _link_hash = link_hash
 # Segments a listing keeps open while it merges a week's segments newest first: the segments
 # of one sync overlap in time, those of different syncs mostly do not.
 _OPEN_SEGMENTS = 24
-
-
-class _Cache(CachingMiddleware):
-    # Flush once per command (on close), never in the middle of one.
-    WRITE_CACHE_SIZE = 1 << 60
-
-
-class StrIdTable(Table):
-    """A TinyDB table whose document ids are pln's short string ids."""
-
-    document_id_class = str  # type: ignore[assignment]
-
-    def _get_next_id(self) -> Any:  # pragma: no cover - ids are always given
-        raise StorageError("internal error: documents need an explicit id")
-
-    def _update_table(self, updater: Callable[[dict[Any, Any]], None]) -> None:
-        # TinyDB converts every key to document_id_class and back on each update (two
-        # entry-by-entry dict copies); our ids are already strings, so the table is updated
-        # in place and handed back to the (caching) storage once.
-        tables = self._storage.read() or {}
-        table = tables.setdefault(self.name, {})
-        updater(table)
-        self._storage.write(tables)
-        self.clear_cache()
-
-
-class _DB(TinyDB):
-    table_class = StrIdTable
-
-
-def _open_db(path: Path | None, stage: Stage | None = None) -> _DB:
-    if path is None:
-        return _DB(storage=MemoryStorage)
-    return _DB(path, stage, storage=_Cache(OrjsonStorage))
-
-
-def _file(db: _DB) -> OrjsonStorage | None:
-    """The file behind a (caching) database, None in memory."""
-    storage = db.storage
-    return storage.storage if isinstance(storage, _Cache) else None  # type: ignore[return-value]
-
-
-def _is_dirty(db: _DB) -> bool:
-    storage = db.storage
-    return isinstance(storage, _Cache) and storage._cache_modified_count > 0
-
-
-def _flush(db: _DB) -> None:
-    storage = db.storage
-    if isinstance(storage, _Cache):
-        storage.flush()
-
-
-def _put_docs(db: _DB, name: str, docs: dict[str, Any]) -> None:
-    """Insert or replace documents of a table (in the cache: written at the next flush)."""
-
-    def update(table: dict[Any, Any]) -> None:
-        table.update(docs)
-
-    db.table(name)._update_table(update)
-
-
-def _drop_docs(db: _DB, name: str, ids: Iterable[str]) -> None:
-    """Remove documents from a table (in the cache: written at the next flush)."""
-
-    def drop(table: dict[Any, Any]) -> None:
-        for i in ids:
-            table.pop(i, None)
-
-    db.table(name)._update_table(drop)
-
-
-def _table(db: _DB, name: str) -> dict[str, Any]:
-    """A table of a file as the stored dict (read-only for callers)."""
-    return db.table(name)._read_table()  # type: ignore[no-any-return]
 
 
 class TinyDBStore:
@@ -1041,57 +974,3 @@ def _unlink(links: dict[str, list[str]], key: str, item_id: str) -> None:
         have.remove(item_id)
         if not have:
             del links[key]
-
-
-class TinyDBJournal:
-    """Reflections, in a file of their own that no inbox operation opens."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._db: _DB | None = None
-        self._lock: WriteLock | None = None
-
-    def _table(self) -> StrIdTable:
-        if self._db is None:
-            self._db = _open_db(self.path)
-        return self._db.table("reflections")  # type: ignore[return-value]
-
-    def lock(self, command: str) -> None:
-        """Take the journal's lock; what is written next starts from a fresh read of the file
-        (another `pln post` may have added a reflection since this one read it: issue 12)."""
-        if self.path is None or self._lock is not None:
-            return
-        lock = lock_for(self.path.with_name("journal.lock"))
-        lock.acquire(command)
-        self._lock = lock
-        if self._db is not None and not _is_dirty(self._db) and (f := _file(self._db)) and f.stale():
-            self._db = None
-
-    def put(self, reflection: dict[str, Any]) -> None:
-        """Insert or replace one reflection and write the file at once (journal first)."""
-        if self.path is not None and self._lock is None:
-            raise StorageError("internal error: writing the journal without the lock")
-        rid = reflection["id"]
-        self._table()._update_table(lambda t: t.__setitem__(rid, dict(reflection)))
-        if self._db is not None:
-            _flush(self._db)
-
-    def get(self, reflection_id: str) -> dict[str, Any] | None:
-        doc = self._table()._read_table().get(reflection_id)
-        return dict(doc) if doc else None
-
-    def all(self) -> list[dict[str, Any]]:
-        """Every reflection, oldest first."""
-        rows = [dict(r) for r in self._table()._read_table().values()]
-        rows.sort(key=lambda r: r.get("created", ""))
-        return rows
-
-    def resolve(self, prefix: str) -> str:
-        return idmod.resolve_prefix(prefix, self._table()._read_table().keys(), "reflection")
-
-    def close(self) -> None:
-        if self._db is not None:
-            _flush(self._db)
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
