@@ -93,6 +93,25 @@ def test_a_small_sync_into_a_big_week_writes_what_it_adds_not_the_week(
     assert len(items_json(pln_home)) == 4 * SEGMENT_ITEMS + 6
 
 
+def test_a_sync_into_a_big_week_reads_only_the_segments_it_writes(
+        feed_server: FeedServer, pln_home: Path, cli: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays flat whatever the week holds: a sync that brings news reads the keys of
+    every segment (the index) and the records, bodies and search text of the segment it
+    writes — not the week's other segments (issue 14: +110 MB per 10,000 items in the week
+    being written)."""
+    stamps = [WEEK + timedelta(seconds=60 * k) for k in range(4 * SEGMENT_ITEMS)]
+    _fill(pln_home, [stamps[k:k + SEGMENT_ITEMS] for k in range(0, len(stamps), SEGMENT_ITEMS)])
+    follow(pln_home, [feed_server.route("/f.xml", body=rss(0, range(2, 5)), etag='"1"')])
+    cli("sync")  # (a new source: its items are counted over the inbox, once)
+    feed_server.route("/f.xml", body=rss(0, range(2, 8)), etag='"2"')
+    seen = _opened(monkeypatch)
+    assert json.loads(cli("sync", "--json").stdout)[0]["new"] == 3
+    heavy = {n for n in seen if n.startswith(("items-", "bodies-", "search-"))}
+    assert {n.split("-", 1)[1] for n in heavy} == {"2026-W45.4.json"}, heavy
+    assert len([n for n in seen if n.startswith("keys-")]) == 5
+
+
 def test_segments_hold_at_most_segment_items_and_new_items_fill_the_last(tmp_path: Path) -> None:
     n = _fill(tmp_path, [[WEEK + timedelta(minutes=k) for k in range(SEGMENT_ITEMS + 10)]])
     n = _fill(tmp_path, [[WEEK + timedelta(hours=1, minutes=k) for k in range(5)]], n)
