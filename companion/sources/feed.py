@@ -486,6 +486,7 @@ def _http_get(
             resp = _manager(settings, scheme, parts.hostname).urlopen(
                 "GET", current, headers=send, timeout=to, redirect=False, retries=False,
                 preload_content=False, decode_content=True,
+                pool_timeout=total,  # (waiting for one of the host's per_host connections)
             )
         except urllib3.exceptions.NewConnectionError as e:  # before TimeoutError: a subclass
             raise FetchError(f"cannot reach {parts.netloc}: {_reason(e)}") from e
