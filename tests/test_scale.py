@@ -279,3 +279,26 @@ def test_inbox_on_a_terminal_lists_the_newest_and_says_how_many_more(pln_home: P
     r = pln(pln_home, "inbox")  # not a terminal: everything, as before
     assert len([line for line in r.stdout.splitlines() if "Big " in line]) == n
     assert "more unread" not in r.stdout
+
+
+def test_host_queue_interleaves_hosts_and_holds_the_limit() -> None:
+    """HostQueue (pure): sources start round-robin over their hosts, never more than
+    per_host of one host running; a local mailbox (no host) is never held back."""
+    from companion.politeness import HostQueue, host_key
+    from companion.specs import parse_spec
+
+    specs = [parse_spec(u) for u in (
+        "https://a.example/1", "https://a.example/2", "https://a.example/3",
+        "https://b.example/1", "http://a.example:8080/x", "@ann@social.example",
+        "#edtech@social.example")]
+    assert [host_key(s) for s in specs] == [
+        "a.example", "a.example", "a.example", "b.example", "a.example:8080",
+        "social.example", "social.example"]
+    q = HostQueue(range(7), key=lambda i: "a" if i < 5 else None if i == 6 else "b", per_host=2)
+    started = [q.next() for _ in range(5)]
+    assert started == [0, 5, 6, 1, None]  # a, b, (no host), a again; a is full, b is done
+    q.done(0)
+    assert q.next() == 2 and q.next() is None
+    q.done(1)
+    q.done(2)
+    assert [q.next(), q.next(), q.next()] == [3, 4, None] and q.left == 0
