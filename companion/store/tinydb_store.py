@@ -482,25 +482,38 @@ class TinyDBStore:
 
     # ----- the index: item id -> segment, link -> ids ------------------------------------
 
-    def _maps(self) -> tuple[dict[str, str], dict[str, list[str]]]:
-        """{item id: segment} and {link hash: ids}, from every segment's keys."""
-        if self._ids is not None and self._links is not None:
-            return self._ids, self._links
+    def _id_map(self) -> dict[str, str]:
+        """{item id: segment}, from every segment's keys (one C-level pass per segment)."""
+        if self._ids is not None:
+            return self._ids
         ids: dict[str, str] = {}
+        for seg in self.segments():
+            ids.update(dict.fromkeys(self._keys(seg).ids, seg))
+        self._ids = ids
+        if self._derived and self._lock is None:
+            self._keep_derived()
+        return ids
+
+    def _link_map(self) -> dict[str, list[str]]:
+        """{link hash: ids}, from every segment's keys: built when a story is joined or read
+        (`pln show`, `star` do without it)."""
+        if self._links is not None:
+            return self._links
         links: dict[str, list[str]] = {}
         for seg in self.segments():
             keys = self._keys(seg)
-            ids.update(dict.fromkeys(keys.ids, seg))
             for i, lk in zip(keys.ids, keys.links, strict=True):
                 if lk != "-":
                     if lk in links:
                         links[lk].append(i)
                     else:
                         links[lk] = [i]
-        self._ids, self._links = ids, links
-        if self._derived and self._lock is None:
-            self._keep_derived()
-        return ids, links
+        self._links = links
+        return links
+
+    def _maps(self) -> tuple[dict[str, str], dict[str, list[str]] | None]:
+        """The id map, and the link map if it is built (kept up to date as items change)."""
+        return self._id_map(), self._links
 
     def _keep_derived(self) -> None:
         """A command that only reads derived a segment's lost keys: write them if no one
@@ -524,25 +537,25 @@ class TinyDBStore:
 
     def link_ids(self, key: str) -> list[str]:
         """Ids of the items whose story link has this key."""
-        return list(self._maps()[1].get(link_hash(key), ()))
+        return list(self._link_map().get(link_hash(key), ()))
 
     def count(self) -> int:
         """How many items the inbox holds."""
-        return len(self._maps()[0])
+        return len(self._id_map())
 
     def item_ids(self) -> list[str]:
         """Every item id (from the index)."""
-        return list(self._maps()[0])
+        return list(self._id_map())
 
     def resolve(self, prefix: str) -> str:
         """The full id of the item whose id starts with ``prefix`` (>= 4 characters)."""
         p = prefix.strip().lower()
-        ids = self._maps()[0] if len(p) >= idmod.MIN_PREFIX else {}
+        ids = self._id_map() if len(p) >= idmod.MIN_PREFIX else {}
         return idmod.resolve_prefix(prefix, [i for i in ids if i.startswith(p)], "item")
 
     def locate(self, item_id: str) -> str | None:
         """The segment holding ``item_id``, or None."""
-        return self._maps()[0].get(item_id)
+        return self._id_map().get(item_id)
 
     # ----- items -------------------------------------------------------------------------
 
@@ -657,13 +670,13 @@ class TinyDBStore:
             for p in part:
                 old = keys.get(p.id)
                 new = key_entry(p.light, p.link_hash)
-                if old is not None and old[2] != new[2]:
+                if links is not None and old is not None and old[2] != new[2]:
                     _unlink(links, old[2], p.id)
                 keys[p.id] = new
                 ids[p.id] = seg
                 if p.link_key and p.link_hash:
                     link_hash(p.link_key, p.link_hash)  # remembered for the story join
-                    if old is None or old[2] != new[2]:
+                    if links is not None and (old is None or old[2] != new[2]):
                         have = links.setdefault(p.link_hash, [])
                         if p.id not in have:
                             have.append(p.id)
@@ -707,7 +720,7 @@ class TinyDBStore:
         ids, links = self._maps()
         for i in gone:
             old = keys.pop(i, None)
-            if old is not None and old[2] != "-":
+            if links is not None and old is not None and old[2] != "-":
                 _unlink(links, old[2], i)
             if ids.get(i) == seg:
                 del ids[i]
@@ -761,7 +774,7 @@ class TinyDBStore:
 
     def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
         """Set fields on existing items, e.g. ``{id: {"read": True}}``; returns how many changed."""
-        ids = self._maps()[0]
+        ids = self._id_map()
         by_seg: dict[str, dict[str, dict[str, Any]]] = {}
         for item_id, fields in changes.items():
             seg = ids.get(item_id)
@@ -804,7 +817,7 @@ class TinyDBStore:
 
     def delete_many(self, item_ids: Iterable[str]) -> int:
         """Remove items (and their bodies) from the inbox."""
-        ids = self._maps()[0]
+        ids = self._id_map()
         by_seg: dict[str, list[str]] = {}
         for item_id in item_ids:
             seg = ids.get(item_id)
