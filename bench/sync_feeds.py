@@ -17,7 +17,7 @@ Each phase runs in rounds; in each round pln and every peer run once, one after 
 (the order alternates from round to round), so a slower or busier moment of this shared
 machine hits both. Reported: the median wall time of each, and the median of the per-round
 ratios pln/peer. cold: each run from an empty home; warm: every feed answers 304; bump: GET
-/bump first (one new item per feed). pln runs with its defaults (workers 32, per_host 4), the
+/bump first (one new item per feed). pln runs with its defaults (workers 64, per_host 4), the
 peers with 8 threads as before (newsboat `reload-threads 8`, reader `update --workers 8`).
 newsboat keeps a feed's validators only once the feed is in its cache, so an untimed "prime"
 reload follows its cold run (else its first warm run downloads every feed again).
@@ -145,8 +145,7 @@ class Client:
         self.n += 1
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
-        self.home = self.root / f"{self.name}-{self.n}"
-        self.home.mkdir(parents=True)
+        self.home = Path(tempfile.mkdtemp(prefix=f"{self.name}-{self.n}-", dir=self.root))
         self.setup()
 
     def setup(self) -> None:  # untimed

@@ -44,7 +44,7 @@ class Settings:
 
     # Sources fetched at once, and at most per_host of them from one server (issue 14: a
     # sync of feeds 100 ms away is bound by how many wait at once, not by the CPU).
-    workers: int = 32
+    workers: int = 64
     per_host: int = 4
     timeout: float = 20.0
     max_bytes: int = 10_000_000
