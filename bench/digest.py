@@ -14,11 +14,8 @@ Goal (issue 16): a 7-day digest in ≤ 1.5 s and ≤ 200 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from store import compile_bytecode, measure
+from _measure import bench_home, compile_bytecode, pln_env, store_args, table
 
 
 def add_journal(home: Path, n: int = 200) -> None:
@@ -54,19 +51,13 @@ def add_journal(home: Path, n: int = 200) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--items", type=int, default=100_000)
-    ap.add_argument("--home", type=Path, help="a store built by `bench/store.py --keep DIR`")
+    store_args(ap)
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="pln-bench-digest-"))
-    home = args.home
-    if home is None:
-        home = tmp / "home"
-        subprocess.run([sys.executable, str(HERE / "store.py"), "--items", str(args.items),
-                        "--keep", str(home)], check=True, stdout=subprocess.DEVNULL)
+    tmp, home = bench_home(args, "pln-bench-digest-")
     if not (home / "journal.json").exists():
         add_journal(home)
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    env = pln_env(home)
     compile_bytecode()
     out = tmp / "out"
     out.mkdir()
@@ -78,10 +69,7 @@ def main() -> None:
         ("pln digest --since 30d --format json", ["digest", "--since", "30d", "--format", "json", "--no-mark"]),
     ]
     print(f"{args.items:,} items in {home}")
-    print(f"{'command':44} {'wall (median of 5)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env)
-        print(f"{label:44} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -22,32 +22,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from store import compile_bytecode, measure
+from _measure import bench_home, compile_bytecode, measure, pln_env, store_args
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--items", type=int, default=100_000)
-    ap.add_argument("--home", type=Path, help="a store built by `bench/store.py --keep DIR`")
+    store_args(ap)
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="pln-bench-inbox-"))
-    home = args.home
-    if home is None:
-        home = tmp / "home"
-        subprocess.run([sys.executable, str(HERE / "store.py"), "--items", str(args.items),
-                        "--keep", str(home)], check=True, stdout=subprocess.DEVNULL)
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    tmp, home = bench_home(args, "pln-bench-inbox-")
+    env = pln_env(home)
     compile_bytecode()
     first = json.loads(subprocess.run(
         [sys.executable, "-m", "companion", "inbox", "--limit", "1", "--json"], env=env,

@@ -14,17 +14,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import newsletters as nl  # noqa: E402
+from tests import newsletters as nl
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _measure import PLN, run
 
 
 def build(box: Path, n: int, now: datetime) -> None:
@@ -39,12 +40,9 @@ def build(box: Path, n: int, now: datetime) -> None:
         md.add(raw)
 
 
-def run(home: Path) -> float:
-    env = {**os.environ, "PLN_HOME": str(home)}
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from companion.cli.app import main; main()", "sync"],
-                   env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+def sync(home: Path) -> float:
+    """Wall seconds of one `pln sync` on ``home``."""
+    return run([*PLN, "sync"], {**os.environ, "PLN_HOME": str(home)}, cwd=ROOT, check=True).wall
 
 
 def main() -> None:
@@ -64,8 +62,8 @@ def main() -> None:
             (home / "config.toml").write_text(
                 f'[settings]\nfirst_sync_limit = {args.messages}\nfirst_sync_days = 0\n\n'
                 f'[[sources]]\nmaildir = "{box}"\n')
-            cold.append(run(home))
-        warm = [run(Path(tmp) / "home0") for _ in range(3)]
+            cold.append(sync(home))
+        warm = [sync(Path(tmp) / "home0") for _ in range(3)]
     print(f"{args.messages} messages, {size / 1e6:.1f} MB in the Maildir")
     print(f"cold sync: median {statistics.median(cold):.2f} s "
           f"({statistics.median(cold) / args.messages * 1000:.2f} ms per message)")

@@ -16,38 +16,29 @@ Goal: like the digest (issue 16), a month of suggestions in about a second or tw
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from store import compile_bytecode, measure
+from _measure import bench_home, compile_bytecode, pln_env, store_args, table
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--items", type=int, default=100_000)
-    ap.add_argument("--home", type=Path, help="a store built by `bench/store.py --keep DIR`")
+    store_args(ap)
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="pln-bench-network-"))
-    home = args.home
-    if home is None:
-        home = tmp / "home"
-        subprocess.run([sys.executable, str(HERE / "store.py"), "--items", str(args.items),
-                        "--keep", str(home)], check=True, stdout=subprocess.DEVNULL)
+    tmp, home = bench_home(args, "pln-bench-network-")
     cfg = home / "config.toml"
     if "#edtech" not in cfg.read_text() and 'tag = "edtech"' not in cfg.read_text():
         # one followed hashtag, so every #edtech status is evidence and the other four
         # hashtags of the generated statuses co-occur with it: the heaviest case
         with cfg.open("a") as f:
             f.write('\n[[sources]]\ntag = "edtech"\nhost = "social0.example"\n')
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    env = pln_env(home)
     compile_bytecode()
     rows = [
         ("pln discover --since 7d --json", ["discover", "--since", "7d", "--json"]),
@@ -55,10 +46,7 @@ def main() -> None:
         ("pln discover --since 30d (terminal)", ["discover", "--since", "30d"]),
     ]
     print(f"{args.items:,} items in {home}")
-    print(f"{'command':40} {'wall (median of 5)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env)
-        print(f"{label:40} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env, 40)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -22,7 +22,6 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from _measure import PLN, Run, run
+
 FAULTS = ("500", "503", "429", "reset", "cut", "html", "slow", "drip")
 
 
@@ -158,28 +161,14 @@ class Farm:
             h.close_connection = True
 
 
-def run_pln(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float, float]:
-    """A `pln` process: (result, wall seconds, peak RSS in MB of it and its parse workers)."""
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1"}
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errs:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from companion.cli.app import main; main()", *args],
-            stdout=out, stderr=errs, text=True, env=env, cwd=REPO)
-        # wait4: this process's own peak (and its reaped parse workers'), not the largest
-        # of every child so far
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        errs.seek(0)
-        result = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), errs.read())
-    return result, wall, usage.ru_maxrss / 1024
+def run_pln(home: Path, *args: str) -> Run:
+    """A `pln` process on ``home``: its output, wall seconds and peak RSS (with its workers)."""
+    return run([*PLN, *args], {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1"}, cwd=REPO)
 
 
 def stored(home: Path) -> tuple[int, int]:
     """(items in the inbox, distinct item URLs)."""
-    r, _, _ = run_pln(home, "inbox", "--all", "--json", "--limit", "10000000")
+    r = run_pln(home, "inbox", "--all", "--json", "--limit", "10000000")
     items = json.loads(r.stdout)
     return len(items), len({i["url"] for i in items})
 
@@ -213,13 +202,14 @@ def main() -> None:
         while time.monotonic() < end:
             rounds += 1
             farm.publish(args.share)
-            r, wall, peak = run_pln(home, "sync", "--json")
-            codes.add(r.returncode)
+            r = run_pln(home, "sync", "--json")
+            wall, peak = r.wall, r.rss_mb
+            codes.add(r.code)
             res = json.loads(r.stdout) if r.stdout.strip() else []
             count = {s: sum(1 for x in res if x["status"] == s) for s in ("ok", "error", "skipped")}
             count["ok"] += sum(1 for x in res if x["status"] == "not_modified")
             have, _ = stored(home)
-            print(f"{rounds:>5} {time.monotonic() - start:>5.0f}s {wall:>5.1f}s {r.returncode:>4} "
+            print(f"{rounds:>5} {time.monotonic() - start:>5.0f}s {wall:>5.1f}s {r.code:>4} "
                   f"{count['ok']:>4} {count['error']:>4} {count['skipped']:>4} "
                   f"{farm.requests:>8} {sum(farm.faults.values()):>6} {farm.expected():>8} "
                   f"{have:>7} {peak:>7.0f}", flush=True)
@@ -228,10 +218,11 @@ def main() -> None:
                 sys.exit("soak: pln failed with an internal error")
         farm.faulty = False
         time.sleep(1.5)  # let every Retry-After pass
-        r, wall, peak = run_pln(home, "sync", "--json")
+        r = run_pln(home, "sync", "--json")
+        wall, peak = r.wall, r.rss_mb
         have, distinct = stored(home)
         expected = farm.expected()
-        print(f"final clean sync: exit {r.returncode}, {wall:.1f}s")
+        print(f"final clean sync: exit {r.code}, {wall:.1f}s")
         print("faults injected: " + ", ".join(f"{k} {v}" for k, v in farm.faults.items()))
         print(f"rounds {rounds}, requests {farm.requests}, exit codes {sorted(codes)}, "
               f"peak RSS {peak:.0f} MB")

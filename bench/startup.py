@@ -12,23 +12,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from store import compile_bytecode
+from _measure import PLN, compile_bytecode, run
 
 
 def timed(cmd: list[str], runs: int = 15) -> tuple[float, float]:
-    walls = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        walls.append(time.perf_counter() - t0)
+    walls = [run(cmd, check=True).wall for _ in range(runs)]
     return min(walls), statistics.median(walls)
 
 
@@ -37,7 +31,7 @@ def main() -> None:
     ap.add_argument("--toot", default=shutil.which("toot"))
     args = ap.parse_args()
     compile_bytecode()
-    pln = [sys.executable, "-c", "from companion.cli.app import main; main()"]
+    pln = PLN
     rows = [("python -c pass", [sys.executable, "-c", "pass"]),
             ("pln --help", [*pln, "--help"])]
     if args.toot:

@@ -42,6 +42,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from _measure import PLN, compile_bytecode, pln_env, run, table
 
 from companion.models import Author, ItemData, Media
 from companion.paths import Home
@@ -154,21 +157,6 @@ def written(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int,
     return sum(v[1] for k, v in after.items() if before.get(k) != v)
 
 
-def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """One pln command in a fresh process: wall, peak RSS (MB), stderr."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from companion.cli.app import main; main()", *cmd], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode("utf-8", "replace")
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"pln {' '.join(cmd)} failed: {err[-400:]}")
-    return wall, ru.ru_maxrss / 1024, err
-
-
 def dense(args: argparse.Namespace) -> None:
     """The dense store (issue 14): every command's wall, peak RSS and bytes written."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -186,7 +174,7 @@ def dense(args: argparse.Namespace) -> None:
     size = sum(p.stat().st_size for p in (home / "inbox").iterdir())
     print(f"dense store: {args.items:,} items in one ISO week, {size / 1e6:.0f} MB on disk in "
           f"{len(files)} segments (built in 10 writes, {t_build:.1f} s)")
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    env = pln_env(home)
     compile_bytecode()
     first = subprocess.run([sys.executable, "-m", "companion", "inbox", "-n", "1", "--json"],
                            env=env, capture_output=True, text=True, check=True).stdout
@@ -197,10 +185,7 @@ def dense(args: argparse.Namespace) -> None:
         ('pln inbox --search "growth équipe" -n 50', ["inbox", "--search", "growth équipe", "-n", "50"]),
         (f"pln show {item} --no-mark", ["show", item, "--no-mark"]),
     ]
-    print(f"{'command':44} {'wall (median of 5)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env, repeat=5)
-        print(f"{label:44} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env)
 
     farm = Farm(args.feedfarm or DEFAULT_FARM, 4, 50, 0.0)
     try:
@@ -213,41 +198,15 @@ def dense(args: argparse.Namespace) -> None:
             if bump:
                 farm.get("/bump")
             before = snapshot(home)
-            wall, peak, err = run_once(["sync"], env)
+            r = run([*PLN, "sync"], env, check=True)
             wrote = written(before, snapshot(home))
-            summary = err.strip().splitlines()[-1] if err.strip() else ""
-            print(f"{label:44} {wall:>18.3f} s {peak:>7.0f} MB   wrote {wrote / 1e6:.2f} MB"
+            summary = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+            print(f"{label:44} {r.wall:>18.3f} s {r.rss_mb:>7.0f} MB   wrote {wrote / 1e6:.2f} MB"
                   f"   ({summary})")
     finally:
         farm.stop()
     if not args.keep:
         shutil.rmtree(home)
-
-
-def compile_bytecode() -> None:
-    """Byte-compile pln as `pip install` does, so a source checkout (or an environment with
-    PYTHONDONTWRITEBYTECODE) is not measured recompiling every module on every run."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "companion")], check=True)
-
-
-def measure(cmd: list[str], env: dict[str, str], repeat: int = 5) -> tuple[float, float]:
-    """Median wall time and peak RSS of a pln command (each run in a fresh process), run as
-    the `pln` script does."""
-    walls = []
-    peak = 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from companion.cli.app import main; main()", *cmd], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        _, status, ru = os.wait4(proc.pid, 0)
-        walls.append(time.perf_counter() - t0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"pln {' '.join(cmd)} failed: {proc.stderr.read().decode()[-400:]}")  # type: ignore[union-attr]
-        peak = max(peak, ru.ru_maxrss / 1024)
-    walls.sort()
-    return walls[len(walls) // 2], peak
 
 
 def main() -> None:
@@ -286,17 +245,14 @@ def main() -> None:
           f"in {len(list((home / 'inbox').glob('items-*.json')))} segments "
           f"(built in {t_build:.1f} s)")
 
-    env = {**os.environ, "PLN_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"}
+    env = pln_env(home)
     compile_bytecode()
     rows = [
         ("pln inbox --limit 50", ["inbox", "--limit", "50"]),
         ("pln inbox --limit 50 --json", ["inbox", "--limit", "50", "--json"]),
         ("pln --help", ["--help"]),
     ]
-    print(f"{'command':40} {'wall (median of 7)':>20} {'peak RSS':>10}")
-    for label, cmd in rows:
-        wall, peak = measure(cmd, env, repeat=7)
-        print(f"{label:40} {wall:>18.3f} s {peak:>7.0f} MB")
+    table(rows, env, 40, repeat=7)
 
     # writing 1,000 new items into the full store, as sync does (merge + put + flush)
     rng = random.Random(7)

@@ -58,6 +58,7 @@ class Settings:
     # mirrors point it elsewhere.
     bluesky_base: str = "https://bsky.app"
     sync_markers: bool = False  # home read position shared with other apps (issue 17)
+    tui_mark_read: str = "leave"  # `pln tui`: mark an item read on "open", on "leave", or "manual"
 
 
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
@@ -73,7 +74,9 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "default_account": (str,),
     "bluesky_base": (str,),
     "sync_markers": (bool,),
+    "tui_mark_read": (str,),
 }
+TUI_MARK_READ = ("open", "leave", "manual")
 
 
 def _where(path: Path, loc: str) -> str:
@@ -104,6 +107,9 @@ def _parse_settings(raw: Any, path: Path) -> Settings:
             if not value.startswith(("http://", "https://")):
                 raise ConfigError(f"{_where(path, 'settings.' + key)}: expected an http(s):// URL")
             value = value.rstrip("/")
+        if key == "tui_mark_read" and value not in TUI_MARK_READ:
+            raise ConfigError(f"{_where(path, 'settings.' + key)}: expected one of "
+                              f"{', '.join(TUI_MARK_READ)}, got {value!r}")
         values[key] = float(value) if key == "timeout" else value
     return Settings(**values)
 
@@ -186,7 +192,9 @@ def source_from_table(raw: Any, index: int, path: Path) -> SourceSpec:
         "bluesky": f"bsky:{value}",
     }[key]
     if key == "imap" and not value.lower().startswith(("imap://", "imaps://")):
-        raise ConfigError(f"{_where(path, f'{loc}.imap')}: expected imaps://user@host/FOLDER")
+        # (not written as imaps://user@host/FOLDER: messages are redacted like URLs with logins)
+        raise ConfigError(f"{_where(path, f'{loc}.imap')}: expected an IMAP folder URL: "
+                          "imaps:// (or imap://), the user name, '@', the host, '/FOLDER'")
     try:
         spec = parse_spec(
             text, name=raw.get("name"), topics=topics, account=raw.get("account"),

@@ -27,7 +27,7 @@ from companion.storage_io import clean_stale_temps
 from companion.store.doctor import Finding, check_inbox
 
 if TYPE_CHECKING:
-    from companion.service import Companion
+    from companion.context import Context
 
 __all__ = ["DoctorReport", "Finding", "doctor"]
 
@@ -51,7 +51,7 @@ class DoctorReport:
                 "ok": not self.problems_left}
 
 
-def doctor(c: Companion, *, repair: bool) -> DoctorReport:
+def doctor(c: Context, *, repair: bool) -> DoctorReport:
     """Check every file of ``c``'s home (and repair what can be, with ``repair``)."""
     from companion.store import files
 

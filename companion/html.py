@@ -71,7 +71,9 @@ def to_text(html: str | None) -> str:
 
     text = get_text(html, _text_config())
     lines = [ln.rstrip() for ln in text.splitlines()]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    # Blank lines go at both ends, but not the first line's indentation: a list's first item
+    # is indented like the others, a <pre> keeps its layout.
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 def _link_collector() -> Any:
@@ -204,7 +206,7 @@ def plain_words(html: str) -> str:
     """
     if "<" in html:
         if "<!" in html or "<s" in html or "<S" in html:
-            html = _HIDDEN.sub(" ", html)
+            html = _HIDDEN.sub("", html)  # hidden, as if never there: a<!-- -->b is "ab"
         breaks = _BREAKS_ANY_CASE if _UPPER_TAG.search(html) else _BREAKS
         html = _TAG.sub("", breaks.sub(" ", html))
     if "&" in html:

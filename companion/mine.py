@@ -106,11 +106,15 @@ def fold_own_threads(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return p if p is not r else None
 
     roots: dict[str, dict[str, Any]] = {}
+    place = {r["id"]: n for n, r in enumerate(rows)}
 
     def root(r: dict[str, Any]) -> dict[str, Any]:
-        seen = {r["id"]}
-        while (p := parent(r)) is not None and p["id"] not in seen:
-            seen.add(p["id"])
+        path = [r["id"]]
+        while (p := parent(r)) is not None:
+            if p["id"] in path:  # replies in a circle (ids that collide): the first listed
+                circle = path[path.index(p["id"]):]
+                return rows[min(place[i] for i in circle)]
+            path.append(p["id"])
             r = p
         return r
 

@@ -120,9 +120,15 @@ class SourceSpec:
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for localhost / 127.0.0.0/8 / ::1 (spoken to over plain http)."""
-    h = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    h = h.strip("[]")
+    """True for localhost / 127.0.0.0/8 / ::1, with or without a port (spoken to over plain
+    http)."""
+    h = host
+    if h.startswith("["):  # [IPv6] or [IPv6]:port
+        h, bracket, port = h[1:].partition("]")
+        if not bracket or port and not (port[0] == ":" and port[1:].isdigit()):
+            return False
+    elif h.count(":") == 1:  # host:port (a bare IPv6 address has more colons)
+        h = h.rsplit(":", 1)[0]
     if h == "localhost":
         return True
     try:
@@ -359,7 +365,8 @@ def parse_spec(
         raise UsageError(
             f"unknown source spec {raw!r}: expected a feed URL (https://…), @user@host, #tag, "
             f"#tag@host, home, mentions, bookmarks, followed-tags, list:NAME, maildir:PATH, "
-            f"mbox:PATH, imaps://user@host/FOLDER or @handle.bsky.social"
+            f"mbox:PATH, an IMAP folder (imaps://…: see `pln source add --help`) or "
+            f"@handle.bsky.social"
         )
     froms, lists = _mail_filters(spec.kind, senders, list_ids, mark_seen)
     if froms or lists or mark_seen:

@@ -17,7 +17,7 @@ from companion.errors import Interrupted, PlnError, UsageError
 from companion.models import ItemData, iso, parse_iso
 
 if TYPE_CHECKING:
-    from companion.service import Companion
+    from companion.context import Context
     from companion.specs import SourceSpec
     from companion.store import TinyDBStore
 
@@ -53,7 +53,7 @@ class SyncResult:
 
 
 class SyncEngine:
-    """One run of `pln sync` for a Companion (its config, credentials and store).
+    """One run of `pln sync` for a Context (its config, credentials and store).
 
     Reading never waits for the network (issue 13): the write lock is held only while a
     batch of results is written — what arrived since the last batch — never while
@@ -72,7 +72,7 @@ class SyncEngine:
     # rewrite whole weeks, and waited three times as long as the last write took).
     BATCH_SECONDS = 1.0
 
-    def __init__(self, companion: Companion) -> None:
+    def __init__(self, companion: Context) -> None:
         self.c = companion
         self.stored = 0  # sources whose result is written
         self.me: Any = None
@@ -310,10 +310,11 @@ class SyncEngine:
         import warnings
 
         from companion.errors import PlnWarning, StorageError
+        from companion.inbox import prune
 
         try:
             with _batch(self.c, "pln sync"):
-                self.c.prune(older_than, now)
+                prune(self.c, older_than, now)
         except StorageError as e:
             warnings.warn(PlnWarning(f"retention_days: nothing was pruned — {e.message}"),
                           stacklevel=2)
@@ -327,7 +328,7 @@ def _fresh_kinds(specs: Sequence[SourceSpec], states: dict[str, dict[str, Any]])
             and not st.get("health", {}).get("failures")}
 
 
-def prepare(c: Companion, specs: Sequence[SourceSpec]) -> None:
+def prepare(c: Context, specs: Sequence[SourceSpec]) -> None:
     """Start what a sync of ``specs`` needs (parse processes: only when a source was never
     synced) before the caller starts threads of its own, such as a progress bar."""
     from companion.sources.base import prepare_sources
@@ -337,7 +338,7 @@ def prepare(c: Companion, specs: Sequence[SourceSpec]) -> None:
 
 
 @contextmanager
-def _batch(c: Companion, command: str) -> Iterator[None]:
+def _batch(c: Context, command: str) -> Iterator[None]:
     """Hold the write lock for one batch, then commit and release it (if the caller already
     holds it, as a library user may, only commit)."""
     held = c.store.locked
@@ -449,7 +450,7 @@ class _LazyCredentials:
     """credentials.json, read when a source first needs an account: a sync of feeds never
     reads it, and a damaged file fails only the sources that log in (issue 12)."""
 
-    def __init__(self, companion: Companion) -> None:
+    def __init__(self, companion: Context) -> None:
         import threading
 
         self._c = companion

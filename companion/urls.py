@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track who clicked; never part of what a page is.
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_", "_hs", "vero_", "oly_")
@@ -15,6 +15,11 @@ _TRACKING = {
     "fb_action_types", "fb_source", "action_object_map", "action_type_map", "ito", "wt_mc",
 }  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# What stands in a path as it is (RFC 3986 §3.3: unreserved, sub-delims, ":", "@", "/").
+_PATH_OK = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_LONE_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Already canonical but for a trailing slash: lower-case http(s), a lower-case ASCII host, no
 # port, query, fragment or %-escape. Most links are like this; they skip urlsplit (issue 3).
 _PLAIN = re.compile(r"(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?")
@@ -22,9 +27,9 @@ _PLAIN = re.compile(r"(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9._~!$&'(
 
 @lru_cache(maxsize=8192)  # a sync canonicalizes each link twice (parse, then the story join)
 def canonical_url(url: str | None) -> str | None:
-    """A stable form of an http(s) URL: lower-case scheme and host, no default port, no
-    fragment, no tracking parameters, no trailing slash (except the root), and
-    ``%``-escapes normalized. Returns None for anything that is not an http(s) URL."""
+    """A stable form of an http(s) URL: lower-case scheme and host (IDNA), no default port,
+    no credentials, fragment or tracking parameters, no trailing slash (except the root), and
+    ``%``-escapes normalized as RFC 3986 §6.2.2 says. None for anything but an http(s) URL."""
     if not url:
         return None
     plain = _PLAIN.fullmatch(url)
@@ -39,17 +44,19 @@ def canonical_url(url: str | None) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in _DEFAULT_PORTS or not host:
         return None
-    host = parts.hostname.lower().rstrip(".")
     try:
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
         pass
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address (urlsplit took its brackets off)
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = parts.path
-    if "%" in path or not path.isascii() or " " in path:
-        path = quote(unquote(path), safe="/:@!$&'()*+,;=-._~%")
+    if not _PATH_OK.fullmatch(path):
+        path = _normalize_escapes(path)
     path = path or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
@@ -59,8 +66,23 @@ def canonical_url(url: str | None) -> str | None:
             (k, v)
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
             if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
-        ])
+        ], errors="surrogatepass")
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _normalize_escapes(path: str) -> str:
+    """A path as RFC 3986 §6.2.2 normalizes it: escapes of unreserved characters decoded,
+    other escapes in upper case (``%2F`` stays an escaped slash, ``%25`` a percent sign), and
+    what may not stand in a path escaped (spaces, ``{``, non-ASCII as UTF-8)."""
+    path = _LONE_PCT.sub("%25", path)  # a "%" that starts no escape is a percent sign
+    # surrogatepass: a lone surrogate (a broken feed or JSON) is escaped, not an error
+    path = quote(path, safe="/:@!$&'()*+,;=-._~%", errors="surrogatepass")
+    return _PCT.sub(_escape, path)
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = chr(int(m.group(1), 16))
+    return c if c in _UNRESERVED else "%" + m.group(1).upper()
 
 
 def link_key(url: str | None, *, canonical: bool = False) -> str | None:
@@ -104,3 +126,15 @@ def without_password(url: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+
+
+def is_web_link(url: str) -> bool:
+    """Whether ``url`` is an http(s) address with a host and nothing a shell or terminal
+    would act on: the only links pln hands to a browser (a feed can name javascript:, file:
+    or data: "links", issue 12)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            and not any(ord(ch) < 33 or ord(ch) == 127 for ch in url))

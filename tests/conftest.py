@@ -4,6 +4,7 @@ a real Mastodon-shaped server (mastodon_mock), and a CLI runner."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,33 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def mastodon() -> Iterator[Any]:
-    """A real Mastodon-shaped HTTP server on loopback, seeded with alice/bob/carol."""
+    """A real Mastodon-shaped HTTP server on loopback, seeded with alice/bob/carol; a new one
+    for every test (its rate-limit counters outlive a reset, so one server is not shared)."""
     from mastodon_mock.testing.server import MockServer
 
-    with MockServer() as srv:
+    srv = MockServer().start()
+    try:
         yield srv
+    finally:
+        stop_later(srv)
+
+
+_stopping: list[threading.Thread] = []
+
+
+def stop_later(srv: Any) -> None:
+    """Stop a MockServer without waiting for it: uvicorn notices a stop request on its next
+    0.1 s tick and then closes its connections, about 0.2 s in all, which ~90 teardowns paid
+    one after the other (issue 19). Its port is its own, so the next test need not wait; the
+    session waits for every server at its end (``pytest_sessionfinish``)."""
+    t = threading.Thread(target=srv.stop, name="mockserver-stop", daemon=True)
+    t.start()
+    _stopping.append(t)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for t in _stopping:
+        t.join(timeout=10)
 
 
 class Cli:
@@ -95,3 +118,20 @@ def cli() -> Cli:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PLN_HOME", "/nonexistent-pln-home-set-by-fixture")
+
+
+def _hypothesis_profiles() -> None:
+    """Property tests (tests/test_properties.py): no per-example deadline (the machine is
+    shared, and a slow example is not a wrong one); derandomized without an example database
+    in CI and under bench/mutation.py (PLN_HYPOTHESIS_PROFILE=mutation), so a run is
+    repeatable there."""
+    from hypothesis import settings
+
+    settings.register_profile("pln", deadline=None)
+    settings.register_profile("pln-ci", settings.get_profile("ci"), deadline=None)
+    settings.register_profile("mutation", deadline=None, database=None, derandomize=True)
+    default = "pln-ci" if os.environ.get("CI") else "pln"
+    settings.load_profile(os.environ.get("PLN_HYPOTHESIS_PROFILE", default))
+
+
+_hypothesis_profiles()

@@ -1,6 +1,7 @@
 """A loopback HTTP proxy in front of a real server (mastodon_mock, a FeedServer) that makes
-it behave like another real server: rewrite or drop response headers, drop request headers,
-change status codes, answer some paths itself, delay a response after the server acted.
+it behave like another real server: rewrite or drop response headers, drop request headers or
+query parameters, change status codes, answer some paths itself, delay, lose or hold a
+response after the server acted, refuse what Mastodon's validator refuses.
 
 It never imitates the API: every request it does not answer itself is forwarded to the
 upstream server, which does the work; hooks only change what travels between the two.
@@ -9,15 +10,28 @@ upstream server, which does the work; hooks only change what travels between the
         proxy.rewrite_link_prev_to_since_id()          # Link rel="prev" carries since_id
         proxy.drop_response_header("Link")             # a server without Link headers
         proxy.drop_request_header("Idempotency-Key")   # a server that ignores the key
+        proxy.drop_query_param("max_id")               # a server that always sends page one
         proxy.refuse_unauthenticated(r"^/api/v1/accounts")  # 401 to reads without a token
+        proxy.lack(r"^/api/v1/markers")                # 404: a server without markers
+        proxy.refuse_long_statuses(500)                # Mastodon's length rule, not the mock's
         proxy.delay_after(r"^/api/v1/statuses$", 2.0, methods=("POST",), count=1)
         proxy.serve("/users/bob.rss", RSS, content_type="application/rss+xml")
+        proxy.plan[2] = "lose"  # the 2nd POST /api/v1/statuses: see ``plan`` below
         proxy.before(fn)  # fn(req) -> Response | None: change req, or answer it
         proxy.after(fn)   # fn(req, resp) -> Response | None: change resp, or replace it
-        proxy.requests    # [Request] as the client sent them (after ``before`` hooks)
+        proxy.requests    # [Request] as the client sent them (changed by ``before`` hooks)
+        proxy.count(r"^/api/v1/statuses$", "POST")     # how many reached the proxy
 
 Hooks run in the order they were added; a ``before`` hook returning a Response answers the
-request without forwarding it.
+request without forwarding it (``DROP``: close the connection without a byte).
+
+``plan[n]`` is for the n-th ``POST /api/v1/statuses`` (from 1, until ``reset()``):
+``"lose"`` forwards it and loses the response (the server made the status, the client never
+hears of it); ``"bad_gateway"`` forwards it and answers 502, as a gateway does when the
+server behind it is slow; ``"hold"`` stops it before it reaches the server until
+``release(n, forward)``; ``"hold_after"`` forwards it, then holds the response until
+``release(n)``. ``events`` records ``("arrived", n)``, ``("created", n)`` (the server
+answered) and ``("lost", n)``; ``wait_for(event, n)`` blocks until one is seen.
 """
 
 from __future__ import annotations
@@ -30,8 +44,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tests.feedserver import serve as _serve
+
+STATUSES = "/api/v1/statuses"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade", "content-length"}
 
@@ -93,6 +110,8 @@ class Response:
     body: bytes = b""
 
 
+DROP = Response(0)  # close the client's connection without an answer
+
 BeforeHook = Callable[[Request], "Response | None"]
 AfterHook = Callable[[Request, Response], "Response | None"]
 
@@ -105,9 +124,14 @@ class Proxy:
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.requests: list[Request] = []
+        self.plan: dict[int, str] = {}
+        self.posts = 0  # POST /api/v1/statuses seen since reset()
+        self.events: list[tuple[str, int]] = []
         self._before: list[BeforeHook] = []
         self._after: list[AfterHook] = []
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._released: dict[int, bool] = {}
+        self._stop: Callable[[], None] | None = None
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -129,34 +153,40 @@ class Proxy:
                     resp = proxy._exchange(req)
                 except (ConnectionError, TimeoutError, http.client.HTTPException):
                     resp = Response(502, Headers([("Content-Type", "text/plain")]), b"bad gateway")
-                self.send_response(resp.status)
-                for k, v in resp.headers.items:
-                    if k.lower() not in HOP_BY_HOP:
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(resp.body)))
-                self.end_headers()
-                if self.command != "HEAD" and resp.body:
-                    try:
+                if resp.status == DROP.status:
+                    self.close_connection = True
+                    return
+                try:
+                    self.send_response(resp.status)
+                    for k, v in resp.headers.items:
+                        if k.lower() not in HOP_BY_HOP:
+                            self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(resp.body)))
+                    self.end_headers()
+                    if self.command != "HEAD" and resp.body:
                         self.wfile.write(resp.body)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
+                except OSError:
+                    self.close_connection = True  # the client is gone (killed, timed out)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.host = f"127.0.0.1:{self.port}"
         self.base_url = f"http://{self.host}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self._thread.start()
+        self._stop = _serve(self.httpd)
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        with self._cond:  # let every held request go, so no handler thread is left waiting
+            for n in list(self.plan):
+                self._released.setdefault(n, False)
+            self._cond.notify_all()
+        if self._stop is not None:
+            self._stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -180,20 +210,71 @@ class Proxy:
         """Remove every hook and forget the requests seen."""
         self._before.clear()
         self._after.clear()
-        self.requests.clear()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the requests, counts, plans and events (between trials of one test)."""
+        with self._cond:
+            self.requests.clear()
+            self.plan.clear()
+            self.posts = 0
+            self.events.clear()
+            self._released.clear()
+
+    def release(self, n: int, forward: bool = True) -> None:
+        """Let held POST n go on (``forward=False``: it never reaches the server)."""
+        with self._cond:
+            self._released[n] = forward
+            self._cond.notify_all()
+
+    def wait_for(self, event: str, n: int, timeout: float = 20.0) -> None:
+        """Block until ``(event, n)`` happened (AssertionError after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (event, n) not in self.events:
+                left = deadline - time.monotonic()
+                assert left > 0, f"proxy: no {event} for POST {n} in {timeout}s ({self.events})"
+                self._cond.wait(left)
+
+    def _event(self, name: str, n: int) -> None:
+        with self._cond:
+            self.events.append((name, n))
+            self._cond.notify_all()
+
+    def _wait_release(self, n: int) -> bool:
+        with self._cond:
+            while n not in self._released:
+                if not self._cond.wait(60):
+                    return False
+            return self._released[n]
 
     def _exchange(self, req: Request) -> Response:
+        n, action = 0, ""
+        with self._cond:
+            self.requests.append(req)  # the same object: ``before`` hooks change it in place
+            if req.method == "POST" and req.route == STATUSES:
+                self.posts += 1
+                n, action = self.posts, self.plan.get(self.posts, "")
+        if n:
+            self._event("arrived", n)
+        if action == "hold" and not self._wait_release(n):
+            return DROP  # never reaches the server
         for hook in list(self._before):
             answer = hook(req)
             if answer is not None:
-                with self._lock:
-                    self.requests.append(req)
                 return answer
-        with self._lock:
-            self.requests.append(req)
         resp = self._forward(req)
+        if n:
+            self._event("created", n)
         for after in list(self._after):
             resp = after(req, resp) or resp
+        if action == "lose":
+            self._event("lost", n)
+            return DROP  # the server made the status; the client never hears of it
+        if action == "hold_after":
+            self._wait_release(n)
+        if action == "bad_gateway":
+            return json_response(502, {"error": "Bad gateway"})
         return resp
 
     def _forward(self, req: Request) -> Response:
@@ -212,14 +293,29 @@ class Proxy:
     # ----- ready-made behaviours of real servers -------------------------------------------------
 
     def count(self, pattern: str = r"^/api/", method: str | None = None) -> int:
-        """How many requests whose path matches ``pattern`` reached the proxy."""
+        """How many requests whose path (without the query) matches ``pattern`` reached the
+        proxy, answered or forwarded."""
         rx = re.compile(pattern)
-        return sum(1 for r in list(self.requests)
-                   if rx.search(r.path) and (method is None or r.method == method))
+        with self._cond:
+            return sum(1 for r in self.requests
+                       if rx.search(r.route) and (method is None or r.method == method))
 
     def drop_request_header(self, name: str) -> None:
         """Strip a request header before it reaches the server (e.g. ``Idempotency-Key``)."""
         self.before(lambda req: req.headers.drop(name))
+
+    def drop_query_param(self, name: str) -> None:
+        """Strip a query parameter before the request reaches the server (e.g. ``max_id``: a
+        server that always sends the first page)."""
+
+        def hook(req: Request) -> None:
+            parts = urlsplit(req.path)
+            if parts.query:
+                query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                         if k != name]
+                req.path = parts.path + ("?" + urlencode(query) if query else "")
+
+        self.before(hook)
 
     def drop_response_header(self, name: str, pattern: str = "") -> None:
         """Strip a response header on paths matching ``pattern`` (e.g. ``Link``)."""
@@ -286,6 +382,29 @@ class Proxy:
 
         self.before(hook)
 
+    def lack(self, *patterns: str) -> None:
+        """Answer 404 ``Record not found`` to paths matching any of ``patterns``, as a server
+        without those endpoints does (no followed hashtags, markers or suggestions)."""
+        for pattern in patterns:
+            self.answer(pattern, 404, {"error": "Record not found"})
+
+    def refuse_long_statuses(self, max_characters: int = 500) -> None:
+        """Answer 422 to a status whose content warning and text are longer than
+        ``max_characters`` as Mastodon counts them (``mastodon_length``): mastodon_mock
+        counts every character, so a part pln cut for Mastodon would be refused."""
+
+        def hook(req: Request) -> Response | None:
+            if req.method != "POST" or req.route != STATUSES:
+                return None
+            form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8")).items()}
+            if mastodon_length(form.get("status", ""), form.get("spoiler_text", "")) \
+                    <= max_characters:
+                return None
+            return json_response(422, {"error": "Validation failed: Text character limit of "
+                                                f"{max_characters} exceeded"})
+
+        self.before(hook)
+
     def answer(self, pattern: str, status: int, body: Any = None, *, methods: tuple[str, ...] | None = None,
                count: int | None = None) -> None:
         """Answer matching requests with ``status`` (and a JSON ``body``) without forwarding."""
@@ -333,6 +452,17 @@ class Proxy:
 
         self.before(hook)
         return self.base_url + path
+
+
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
+
+
+def mastodon_length(text: str, cw: str) -> int:
+    """The length Mastodon counts for a status, near enough for a test server: CW + text, a
+    URL as 23 (with what follows it up to a space), a mention as its local part."""
+    countable = _MENTION.sub(lambda m: "@" + m.group(1), _URL.sub("x" * 23, text))
+    return len(cw) + len(countable)
 
 
 def json_response(status: int, body: Any) -> Response:

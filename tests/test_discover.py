@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.network_seed import by_url, handle, login, mock_server, source_id
-from tests.partial_proxy import PartialProxy
+from tests.proxy import Proxy
 
 RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>
 <link>{base}/</link><description>x</description>{items}</channel></rss>"""
@@ -149,7 +149,8 @@ def test_a_server_without_followed_hashtags_or_suggestions(cli: Any, net: Any) -
     """Suggestions still come from the inbox; what the server lacks is said, exit 0."""
     srv, fs, st = net
     missing = (r"^/api/v1/followed_tags", r"^/api/v\d/suggestions")
-    with PartialProxy(srv.base_url, missing=missing) as proxy:
+    with Proxy(srv.base_url) as proxy:
+        proxy.lack(*missing)
         ids = prepare(cli, proxy.base_url, fs)
         sid = {k: ids[v["url"]] for k, v in st.items()}
         host = proxy.base_url.split("://")[1]

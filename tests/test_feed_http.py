@@ -4,9 +4,7 @@ URLs, proxies from the environment, and the errors a user reads."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -108,35 +106,12 @@ def test_http_errors_are_plain_sentences(feed_server: FeedServer) -> None:
         assert e.value.message == message
 
 
-class _ConnectionLog(BaseHTTPRequestHandler):
-    """Answers 304 to everything, remembering which client port each request came from."""
-
-    protocol_version = "HTTP/1.1"
-    ports: list[int]
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.ports.append(self.client_address[1])
-        self.send_response(304)
-        self.send_header("ETag", '"x"')
-        self.end_headers()
-
-
-def test_connections_are_kept_alive() -> None:
-    handler = type("Handler", (_ConnectionLog,), {"ports": []})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        base = f"http://127.0.0.1:{httpd.server_address[1]}"
-        for i in range(20):
-            assert get(f"{base}/feed/{i}.xml", etag='"x"').status == 304
-        assert len(handler.ports) == 20 and len(set(handler.ports)) == 1
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def test_connections_are_kept_alive(feed_server: FeedServer) -> None:
+    for i in range(20):
+        feed_server.route(f"/feed/{i}.xml", body=b"<rss/>", etag='"x"')
+    for i in range(20):
+        assert get(feed_server.url(f"/feed/{i}.xml"), etag='"x"').status == 304
+    assert len(feed_server.client_ports) == 20 and len(set(feed_server.client_ports)) == 1
 
 
 def test_credentials_in_the_url(feed_server: FeedServer) -> None:

@@ -1,7 +1,7 @@
 """`pln follow`, `pln unfollow` and `pln following` against a real Mastodon-API server
 (mastodon_mock on loopback), checked on the server's side; servers that page without Link
 headers, ignore max_id, or have no followed hashtags come from a loopback proxy in front of
-it (tests/partial_proxy.py)."""
+it (tests/proxy.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.network_seed import handle, login, mock_server, source_id, sources
-from tests.partial_proxy import PartialProxy
+from tests.proxy import Proxy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,13 +66,14 @@ def test_follow_and_unfollow_a_person_on_the_server(cli: Any, srv: Any) -> None:
 def test_a_remote_account_is_resolved_through_your_own_instance(cli: Any, srv: Any) -> None:
     """@hal@remote.example is not on the server pln talks to: pln asks that instance (search
     with resolve, then the exact lookup), never remote.example itself."""
-    with PartialProxy(srv.base_url) as proxy:
+    with Proxy(srv.base_url) as proxy:
         login(cli, proxy.base_url)
         res = cli("follow", "@hal@remote.example")
         assert res.stdout.startswith("following @hal@remote.example")
-        assert proxy.count("GET", r"^/api/v2/search$") == 1
-        assert any("resolve=1" in q for m, p, q in proxy.requests if p == "/api/v2/search")
-        assert proxy.count("GET", r"^/api/v1/accounts/lookup$") == 1
+        assert proxy.count(r"^/api/v2/search$", "GET") == 1
+        assert any(r.query.get("resolve") == "1" for r in proxy.requests
+                   if r.route == "/api/v2/search")
+        assert proxy.count(r"^/api/v1/accounts/lookup$", "GET") == 1
     assert follows(srv, "alice", "hal@remote.example")["following"] is True
 
 
@@ -178,7 +179,8 @@ def test_a_server_without_followed_hashtags(cli: Any, srv: Any) -> None:
     """Following a hashtag needs the server's followed-hashtags API: without it, exit 2 and
     nothing changed; `pln following` still lists people, with a warning."""
     missing = (r"^/api/v1/followed_tags", r"^/api/v1/tags/")
-    with PartialProxy(srv.base_url, missing=missing) as proxy:
+    with Proxy(srv.base_url) as proxy:
+        proxy.lack(*missing)
         login(cli, proxy.base_url)
         res = cli("follow", "#edtech", "--add-source", code=2)
         assert res.stderr.strip() == (
@@ -238,19 +240,21 @@ def test_following_pages_through_many_and_without_link_headers(cli: Any) -> None
         got = json.loads(cli("following", "--json").stdout)
         assert len(got["people"]) == 101 and got["complete"] is True
         assert len({p["handle"] for p in got["people"]}) == 101
-        with PartialProxy(srv.base_url, drop_link=True) as proxy:  # pages by the last id
+        with Proxy(srv.base_url) as proxy:  # pages by the last id
+            proxy.drop_response_header("Link")
             cli("login", proxy.base_url, "--token", "alice_token", "--name", "proxied")
             got = json.loads(cli("following", "--json", "--account", "proxied").stdout)
             assert len(got["people"]) == 101 and got["complete"] is True
             # the server gives 40 a page, whatever pln asks: 40, 40, 21, then an empty page
-            assert proxy.count("GET", r"/following$") == 4
+            assert proxy.count(r"/following$", "GET") == 4
 
 
 def test_following_stops_on_a_server_that_ignores_max_id(cli: Any) -> None:
     """The second page repeats the first: pln stops (no endless loop) and says the list may
     be incomplete (fewer than the following_count the server reports)."""
     with mock_server(extra_follows=100) as srv, \
-            PartialProxy(srv.base_url, ignore_max_id=True) as proxy:
+            Proxy(srv.base_url) as proxy:
+        proxy.drop_query_param("max_id")
         login(cli, proxy.base_url)
         res = cli("following", "--json")
         got = json.loads(res.stdout)
@@ -258,7 +262,7 @@ def test_following_stops_on_a_server_that_ignores_max_id(cli: Any) -> None:
         note = (f"{proxy.base_url} listed fewer accounts than it says you follow, or stopped "
                 "paging: some may be missing")
         assert got["notes"] == [note]
-        assert proxy.count("GET", r"/following$") == 2
+        assert proxy.count(r"/following$", "GET") == 2
 
 
 # ----- bad input ----------------------------------------------------------------------------
@@ -293,7 +297,8 @@ def test_no_account_logged_in(cli: Any) -> None:
 def test_a_server_that_does_not_tell_relationships(cli: Any, srv: Any) -> None:
     """Without /accounts/relationships pln cannot know beforehand: it asks the server to
     follow or unfollow all the same (both are idempotent there)."""
-    with PartialProxy(srv.base_url, missing=(r"^/api/v1/accounts/relationships",)) as proxy:
+    with Proxy(srv.base_url) as proxy:
+        proxy.lack(r"^/api/v1/accounts/relationships")
         login(cli, proxy.base_url)
         res = cli("unfollow", handle("bob"))
         assert res.stdout.startswith(f"unfollowed {handle('bob')}")

@@ -237,7 +237,7 @@ def test_a_message_over_the_size_cap_is_never_downloaded(cli, pln_home: Path, do
     cfg.write_text(cfg.read_text().replace("[settings]\n", "[settings]\nmax_bytes = 50000\n"))
     [res] = sync(cli)
     assert (res["status"], res["new"]) == ("ok", 2)
-    assert res["notes"] == ["1 message(s) larger than max_bytes (50000 bytes) were left out"]
+    assert res["notes"] == ["1 message larger than max_bytes (50000 bytes) was left out"]
     [res] = sync(cli)  # not asked for again
     assert (res["status"], res["notes"]) == ("not_modified", [])
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.network_seed import by_url, login, mock_server, set_settings, source_id
-from tests.partial_proxy import PartialProxy
+from tests.proxy import Proxy
 
 
 @pytest.fixture
@@ -130,19 +130,19 @@ def test_a_boost_sits_where_it_was_boosted(cli: Any, srv: Any, pln_home: Any) ->
 
 def test_a_conflict_is_read_again_and_retried_once(cli: Any, srv: Any, pln_home: Any) -> None:
     s = posts(srv, "bob", "one", "two")
-    with PartialProxy(srv.base_url) as proxy:
+    with Proxy(srv.base_url) as proxy:
         setup(cli, pln_home, proxy.base_url)
         cli("sync")
         item = iid(cli, s[1])
-        before = proxy.count("GET", r"^/api/v1/markers$")
+        before = proxy.count(r"^/api/v1/markers$", "GET")
         with srv.fault(path="/api/v1/markers", methods=["POST"], status=409, count=1,
                        body={"error": "Conflict"}):
             res = cli("read", item)
         assert "warning" not in res.stderr
         assert marker(srv)[0] == str(s[1]["id"])
-        assert proxy.count("POST", r"^/api/v1/markers$") == 2
+        assert proxy.count(r"^/api/v1/markers$", "POST") == 2
         # read, write (409), read again, write
-        assert proxy.count("GET", r"^/api/v1/markers$") - before == 2
+        assert proxy.count(r"^/api/v1/markers$", "GET") - before == 2
 
 
 def test_two_conflicts_keep_the_marker_for_the_next_sync(cli: Any, srv: Any, pln_home: Any) -> None:
@@ -178,7 +178,8 @@ def test_a_failed_send_is_kept_and_sent_at_the_next_sync(cli: Any, srv: Any, pln
 def test_a_server_without_markers_is_reported_once_and_nothing_is_lost(
         cli: Any, srv: Any, pln_home: Any) -> None:
     s = posts(srv, "bob", "one", "two")
-    with PartialProxy(srv.base_url, missing=(r"^/api/v1/markers",)) as proxy:
+    with Proxy(srv.base_url) as proxy:
+        proxy.lack(r"^/api/v1/markers")
         home = setup(cli, pln_home, proxy.base_url)
         res = cli("sync")
         host = proxy.base_url.split("://")[1]
@@ -186,14 +187,14 @@ def test_a_server_without_markers_is_reported_once_and_nothing_is_lost(
         assert (f"{home} home: {host} has no read markers API (404): your read position is "
                 "kept in pln only (set sync_markers = false to stop trying)") in res.stdout
         assert "2 ok" not in res.stdout and "1 ok" in res.stdout and "2 new" in res.stdout
-        asked = proxy.count("GET", r"^/api/v1/markers")
+        asked = proxy.count(r"^/api/v1/markers", "GET")
         res = cli("read", iid(cli, s[1]))  # no warning again, and not asked again today
         assert "warning" not in res.stderr
         s += posts(srv, "bob", "three")
         res = cli("sync")
         assert "read marker" not in res.stdout and "1 new" in res.stdout
-        assert proxy.count("GET", r"^/api/v1/markers") == asked
-        assert proxy.count("POST", r"^/api/v1/markers") == 0
+        assert proxy.count(r"^/api/v1/markers", "GET") == asked
+        assert proxy.count(r"^/api/v1/markers", "POST") == 0
     assert read_state(cli, s) == [False, True, False]
 
 

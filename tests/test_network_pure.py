@@ -190,6 +190,209 @@ def test_nothing_to_suggest_from_an_empty_inbox() -> None:
                              "blogs": [], "notes": []}
 
 
+# ----- discover's rules one at a time -------------------------------------------------------
+
+
+def one(rid: str, who: str, hour: int, tags: list[str] | None, sources: list[str],
+        **extra: Any) -> dict[str, Any]:
+    rec = status(rid, who, hour, [], sources, **extra)
+    rec["tags"] = tags
+    return rec
+
+
+def run(records: list[dict[str, Any]], **over: Any) -> Any:
+    base: dict[str, Any] = {"records": records, "sources": SOURCES, "me": frozenset(),
+                            "following": None, "suggested": [], "sites": []}
+    return discover(NetworkData(**{**base, **over}), since=SINCE, until=NOW)
+
+
+def test_the_limits_of_what_is_shown() -> None:
+    many = [one(f"p{n:02d}x{k}", f"@u{n:02d}@x.example", 1 + k, ["edtech"], [EDTECH.id])
+            for n in range(22) for k in range(2)]
+    chatty = [one(f"c{k:02d}", "@chatty@x.example", 1, ["edtech"], [EDTECH.id], day=2 + k % 5)
+              for k in range(11)]
+    got = run(many + [{**r, "published": f"2026-11-{25 + int(r['id'][1:]) % 5}T01:00:00Z"}
+                      for r in chatty])
+    assert len(got.people) == 20  # MAX_PEOPLE
+    top = got.people[0]
+    assert top.person.handle == "@chatty@x.example" and top.tag_posts == 11
+    assert len(top.posts) == 10  # EVIDENCE: the count is whole, the list is not
+    tags = [one(f"t{n:02d}v{v}", f"@v{v}@x.example", 1, ["edtech", f"tag{n:02d}"], [EDTECH.id])
+            for n in range(11) for v in range(2)]
+    tags += [one(f"busy{k}", f"@w{k}@x.example", 2, ["edtech", "busy"], [EDTECH.id])
+             for k in range(6)]
+    got = run(tags)
+    assert len(got.hashtags) == 10 and got.hashtags[0].tag == "busy"  # MAX_TAGS
+    assert got.hashtags[0].posts == 6 and len(got.hashtags[0].evidence) == 5  # TAG_EVIDENCE
+
+
+def test_handles_and_hashtags_compare_without_case() -> None:
+    records = [one("a1", "@Amy@A.example", 1, ["EDTECH"], [EDTECH.id]),
+               one("a2", "@amy@a.example", 2, ["#EdTech"], ["zzzzzz"]),
+               one("m1", "@ME@m.example", 3, ["edtech"], [EDTECH.id]),
+               one("m2", "@ME@m.example", 4, ["edtech"], [EDTECH.id]),
+               one("f1", "@Fred@f.example", 3, ["edtech"], [EDTECH.id]),
+               one("f2", "@Fred@f.example", 4, ["edtech"], [EDTECH.id]),
+               one("h1", "@hal@h.example", 5, [], [HOME.id]),  # followed: in home, unboosted
+               one("h2", "@HAL@h.example", 3, ["edtech"], [EDTECH.id]),
+               one("h3", "@HAL@h.example", 4, ["edtech"], [EDTECH.id])]
+    got = run(records, me=frozenset({"@Me@M.example"}), sources=[*SOURCES, parse_spec(
+        "@Fred@F.example")], following=Following(tags=("#EdTech",)))
+    assert [(p.person.handle, p.tag_posts) for p in got.people] == [("@amy@a.example", 2)]
+
+
+def test_hashtags_compare_as_case_folded_words() -> None:
+    recs = [one("t1", "@tia@t.example", 1, ["pln"], ["zzzzzz"]),
+            one("t2", "@tia@t.example", 2, ["#Pln"], ["zzzzzz"]),
+            one("u1", "@uma@u.example", 1, ["STRASSE"], ["zzzzzz"]),
+            one("u2", "@uma@u.example", 2, ["#straße"], ["zzzzzz"]),
+            one("x1", "@xav@x.example", 1, ["X"], ["zzzzzz"]),
+            one("x2", "@xav@x.example", 2, ["#XAPI", "x"], ["zzzzzz"]),
+            one("n1", "@nil@n.example", 1, ["#"], ["zzzzzz"]),
+            one("n2", "@nil@n.example", 2, ["#", ""], ["zzzzzz"])]
+    got = run(recs, sources=[*SOURCES, parse_spec("#PLN")],
+              following=Following(tags=("Straße", "x", "xapi", "#")))
+    assert {p.person.handle: p.tags for p in got.people} == {
+        "@tia@t.example": (("pln", 2),), "@uma@u.example": (("strasse", 2),),
+        "@xav@x.example": (("x", 2), ("xapi", 1))}
+
+
+def test_ties_between_hashtags_and_topics_go_by_name() -> None:
+    four = ["delta", "alpha", "charlie", "bravo"]
+    recs = [one(f"d{k}", "@dee@d.example", 1 + k, four, ["zzzzzz"]) for k in range(2)]
+    recs += [one(f"e{k}", f"@e{k}@e.example", 1 + k, ["echo", *four], ["zzzzzz"])
+             for k in range(2)]
+    got = run(recs, following=Following(tags=tuple(four)))
+    assert got.people[0].tags == tuple((t, 2) for t in sorted(four))
+    assert got.hashtags[0].tag == "echo"
+    assert got.hashtags[0].topics == tuple((t, 2) for t in sorted(four))
+
+
+def test_who_is_followed_and_who_is_you() -> None:
+    records = [one("b1", "@bea@b.example", 5, [], [HOME.id], boosted_by=["@x@x.example"]),
+               one("b2", "@bea@b.example", 3, ["edtech"], [EDTECH.id]),
+               one("b3", "@bea@b.example", 4, ["edtech"], [EDTECH.id]),
+               one("c1", "@cy@c.example", 3, ["edtech"], [EDTECH.id]),
+               one("c2", "@Cy@c.example", 4, ["edtech"], [EDTECH.id])]
+    # a boost in home is not its author's own status: bea is not followed for it
+    got = run(records, following=Following(people=(Person("@CY@c.example"),), tags=None))
+    assert [p.person.handle for p in got.people] == ["@bea@b.example"]
+
+
+def test_the_period_includes_both_ends() -> None:
+    at = [one("s", "@sam@s.example", 1, ["edtech"], [EDTECH.id]),
+          one("u", "@sam@s.example", 1, ["edtech"], [EDTECH.id])]
+    at[0]["published"], at[1]["published"] = "2026-11-24T18:00:00Z", "2026-12-01T18:00:00Z"
+    assert [p.tag_posts for p in run(at).people] == [2]
+
+
+def test_refs_title_and_defaults() -> None:
+    recs = [one("r1", "@ann@a.example", 2, None, [EDTECH.id], title="\n  First line\nsecond\nthird",
+                url=None),
+            one("r2", "@ann@a.example", 1, ["edtech"], [EDTECH.id], summary="x" * 200),
+            {**one("r3", "@ann@a.example", 3, ["edtech"], [EDTECH.id]), "summary": None}]
+    person = run(recs).people[0]  # r1 has no tags: from the #edtech source all the same
+    assert [(e.id, e.title, e.url, e.tags) for e in person.posts] == [
+        ("r3", "", "https://x.example/r3", ("edtech",)),
+        ("r1", "First line", "", ()),
+        ("r2", "x" * 120, "https://x.example/r2", ("edtech",))]
+
+
+def test_the_authors_a_record_may_lack() -> None:
+    recs = [{**one("n1", "@nan@n.example", 1, ["edtech"], [EDTECH.id]), "author": None},
+            {**one("n2", "@x@n.example", 1, ["edtech", "new"], [EDTECH.id]),
+             "author": {"handle": None, "name": None, "url": None}},
+            one("n3", "@ola@o.example", 2, ["edtech", "new"], [EDTECH.id]),
+            one("n4", "@ola@o.example", 3, ["edtech"], [EDTECH.id],
+                author={"handle": "@ola@o.example", "name": None, "url": "https://o.example/@ola"})]
+    got = run(recs)
+    assert [p.person.as_dict() for p in got.people] == [
+        {"handle": "@ola@o.example", "name": "", "url": "https://o.example/@ola"}]
+    assert got.hashtags == ()  # one voice: a status without a handle is nobody
+    assert Person("@x").as_dict() == {"handle": "@x", "name": "", "url": ""}
+    assert Suggested(Person("@x")).reason == "" and SiteCheck(Person("@x"), "", "", None).title == ""
+
+
+def test_starred_links_shared_by_statuses_only() -> None:
+    star = {"id": "s0", "kind": "feed", "sources": [BLOG.id], "published": "2026-12-01T01:00:00Z",
+            "title": "T", "starred": True, "link_key": "k/1", "url": "https://k.example/1",
+            "author": {"handle": "@blogger@k.example"}}
+    echo = {**star, "id": "s1", "starred": False, "published": "2026-12-01T02:00:00Z"}
+    share = one("s2", "@pia@p.example", 3, [], ["zzzzzz"], link_key="k/1")
+    again = one("s3", "@Pia@p.example", 4, [], ["zzzzzz"], link_key="k/1")
+    got = run([star, echo, share, again])
+    assert [(p.person.handle, [(s.url, s.item, s.statuses) for s in p.starred_links])
+            for p in got.people] == [
+        ("@pia@p.example", [("https://k.example/1", "s0", ("s2", "s3"))])]  # a feed entry: none
+    bare = {**star, "url": None}
+    assert run([bare, share]).people[0].starred_links[0].url == ""
+    linked = {**star, "link": "https://k.example/one"}
+    assert run([linked, share]).people[0].starred_links[0].url == "https://k.example/one"
+
+
+def test_a_suggestion_gives_a_name_never_takes_one() -> None:
+    recs = [one("q1", "@quinn@q.example", 1, ["edtech"], [EDTECH.id], author={
+                "handle": "@quinn@q.example", "name": "", "url": ""}),
+            one("q2", "@quinn@q.example", 2, ["edtech"], [EDTECH.id], author={
+                "handle": "@quinn@q.example", "name": "", "url": ""}),
+            one("r1", "@rae@r.example", 1, ["edtech"], [EDTECH.id]),
+            one("r2", "@rae@r.example", 2, ["edtech"], [EDTECH.id])]
+    got = run(recs, suggested=[Suggested(Person("@QUINN@q.example", "Quinn"), ""),
+                               Suggested(Person("@rae@r.example", "Other"), "")])
+    people = {p.person.handle.casefold(): p for p in got.people}
+    assert len(got.people) == 2 and people["@quinn@q.example"].score == 3
+    assert people["@quinn@q.example"].person.name == "Quinn"
+    assert people["@rae@r.example"].person.name == "Rae"
+    assert people["@quinn@q.example"].as_dict()["evidence"]["instance_reason"] is None
+
+
+def test_ties_rank_by_handle_then_by_name_of_the_tag() -> None:
+    recs = [one(f"{h}{k}", f"@{h}@x.example", 1, ["edtech", "pln"] if k else ["pln", "edtech"],
+                [EDTECH.id]) for h in ("Zed", "bob", "Amy") for k in range(2)]
+    got = run(recs, suggested=[Suggested(Person("@Cat@x.example"), ""),
+                               Suggested(Person("@abe@x.example"), "")],
+              following=Following(tags=("pln",)))
+    assert [p.person.handle for p in got.people] == [
+        "@Amy@x.example", "@bob@x.example", "@Zed@x.example", "@abe@x.example", "@Cat@x.example"]
+    assert got.people[0].tags == (("edtech", 2), ("pln", 2))
+    assert got.people[0].as_dict()["evidence"]["hashtags"] == [
+        {"tag": "edtech", "posts": 2}, {"tag": "pln", "posts": 2}]
+    assert got.people[0].score == 2 and got.people[3].score == 1  # 0 points unless suggested
+
+
+def test_hashtag_voices_and_their_topics() -> None:
+    src = parse_spec("#maths@x.example")  # a tag source without topics of its own
+    recs = [one("v1", "@ava@a.example", 3, ["fractions"], [src.id]),
+            one("v2", "@ben@b.example", 2, ["fractions", "edtech"], [EDTECH.id]),
+            one("v3", "@Me@M.example", 4, ["fractions", "edtech"], [EDTECH.id]),
+            one("v4", "@q@q.example", 1, ["fractions", "edtech"], [EDTECH.id],
+                author={"handle": "", "name": "Q", "url": ""}),
+            one("v5", "@cal@c.example", 7, ["rare", "edtech"], [EDTECH.id]),  # newest
+            {"id": "v6", "kind": "feed", "sources": ["gone01"], "published": "2026-12-01T06:00:00Z",
+             "tags": ["fractions", "edtech"], "author": {"handle": ""}}]
+    got = run(recs, sources=[*SOURCES, src], me=frozenset({"@ME@m.example"}))
+    [tag] = got.hashtags
+    assert (tag.tag, tag.voices, tag.topics) == (
+        "fractions", ("gone01", "@ava@a.example", "@ben@b.example"),
+        (("edtech", 2), ("maths", 1)))
+
+
+def test_blogs_of_others_ranked_by_activity_then_handle() -> None:
+    recs = [one("w1", "@Wes@w.example", 1, [], ["zzzzzz"])]
+    sites = [SiteCheck(Person("@Me@m.example"), "Blog", "https://me.example/",
+                       "https://me.example/feed"),
+             SiteCheck(Person("@x@x.example"), "Blog", "https://x.example/", "ftp://bad/feed"),
+             SiteCheck(Person("@Yan@y.example"), "Blog", "https://y.example/",
+                       "https://y.example/feed"),
+             SiteCheck(Person("@xia@x.example"), "Blog", "https://xia.example/",
+                       "https://xia.example/feed"),
+             SiteCheck(Person("@WES@w.example"), "Blog", "https://w.example/",
+                       "https://w.example/feed")]
+    got = run(recs, sites=sites, me=frozenset({"@ME@m.example"}))
+    assert [(b.person.handle, b.activity) for b in got.blogs] == [
+        ("@WES@w.example", 1), ("@xia@x.example", 0), ("@Yan@y.example", 0)]
+
+
 # ----- websites of a profile ------------------------------------------------------------------
 
 

@@ -5,7 +5,10 @@ accounts arrive read, and a thread of your own is one row. The decision is pure
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from companion.credentials import Account
 from companion.mine import Me, arriving, fold_own_threads, status_id_of
@@ -65,6 +68,51 @@ def test_a_thread_of_your_own_is_one_row() -> None:
     # with the first parts read (not listed), the rest still folds into the first listed
     assert [(r["id"], r.get("thread")) for r in fold_own_threads(rows[1:4])] == [("i4", 3)]
     assert status_id_of(status(5)) == "5"
+
+
+def ident(handle: str | None, instance: str | None = "https://school.social") -> Any:
+    return SimpleNamespace(handle=handle, instance=instance)
+
+
+def test_who_you_are_from_the_accounts_handles_and_instances() -> None:
+    me = Me.of([ident(None), ident(""), ident("  @Xavier@school.social  ", "https://Example.BOX/")])
+    assert me.handles == {"@xavier@school.social"}  # no handle, no identity; spaces ignored
+    assert me.profiles == {"example.box/@xavier"}  # the instance's trailing / is not a path
+    assert Me.of([ident(None, "https://x.example")]).handles == frozenset() and not Me.of([])
+    assert Me.of([ident("@alice@school.social", None)]).profiles == frozenset()  # no instance
+    assert Me.of([ident("@")]).profiles == frozenset()  # no user part
+    assert Me(profiles=frozenset({"school.social/@alice"})) and Me(handles=frozenset({"@a"}))
+
+
+def test_handles_compare_without_case_and_leading_at_nothing_else() -> None:
+    me = Me.of([ident("@Xavier@school.social")])
+    assert me.wrote({"handle": "xavier@SCHOOL.social"}) is True
+    assert me.wrote({"handle": " @xavier@school.social "}) is True
+    assert me.wrote({"handle": "@avier@school.social"}) is False
+    assert me.wrote({"url": " https://School.social/@Xavier/ "}) is True
+    assert me.wrote(None) is False and me.wrote({}) is False
+
+
+@pytest.mark.parametrize(("record", "sid"), [
+    ({"url": "https://s.example/@alice/5/"}, "5"),
+    ({"url": "https://s.example/notes/9gX"}, "9gX"),  # ids are opaque
+    ({"url": "https://s.example/@alice", "key": "https://s.example/users/alice/statuses/9"}, "9"),
+    ({"url": "https://s.example/@alice"}, None), ({"url": "https://s.example/"}, None),
+    ({"url": "https://s.example"}, None), ({"url": "not-a-url"}, None), ({}, None),
+])  # fmt: skip
+def test_the_status_id_at_the_end_of_a_url(record: dict[str, Any], sid: str | None) -> None:
+    assert status_id_of(record) == sid
+
+
+def test_threads_of_two_fold_and_replies_in_a_circle_end() -> None:
+    base = "https://school.social/users/alice/statuses/"
+    two = [status(2, reply_to=base + "1", mine=True), status(1, mine=True)]
+    assert [(r["id"], r.get("thread")) for r in fold_own_threads(two)] == [("i1", 2)]
+    circle = [status(1, reply_to=base + "2", mine=True), status(2, reply_to=base + "1", mine=True),
+              status(3, reply_to=base + "2", mine=True)]  # ids that collide: never lose a row
+    assert [(r["id"], r.get("thread")) for r in fold_own_threads(circle)] == [("i1", 3)]
+    others = [status(3, "@bob@school.social"), status(4, mine=True)]
+    assert fold_own_threads(others) == others
 
 
 # ----- end to end ----------------------------------------------------------------------------

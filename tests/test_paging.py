@@ -47,3 +47,31 @@ def test_newest_first_by_the_page_order_not_the_ids() -> None:
     assert [e["id"] for e in newest_first([st("1", new), st("2", old)])] == ["1", "2"]
     assert [e["id"] for e in newest_first([st("1", old), st("2", new)])] == ["2", "1"]
     assert [e["id"] for e in newest_first([st("9", old), st("10", old)])] == ["9", "10"]
+
+
+def test_entry_ids_and_link_relations_as_servers_send_them() -> None:
+    assert entry_id({"id": None}) is None and entry_id({}) is None
+    both = ('<https://x/?min_id=1>; rel="next", <https://x/?min_id=2>; rel="prev"')
+    assert link_param(both, "prev", ("min_id",)) == "2"  # the URL of that relation only
+    assert link_param('<https://x/?min_id=3>; rel="PREV"', "prev", ("min_id",)) == "3"
+    assert link_param('<https://x/?min_id=4>; rel="next prev"', "prev", ("min_id",)) == "4"
+    assert link_param('<https://x/?min_id=5>; title="x", <https://x/?min_id=6>; rel=prev',
+                      "prev", ("min_id",)) == "6"  # a link without rel is not it
+
+
+def test_a_page_is_reversed_only_when_its_last_entry_is_newer_than_its_first() -> None:
+    old, mid, new = "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"
+    page = [st("1", mid), st("2", new), st("3", old)]  # newest first, but for one entry
+    assert [e["id"] for e in newest_first(page)] == ["1", "2", "3"]
+
+
+def test_boosts_above_the_cursor_are_kept_up_to_twenty() -> None:
+    above = [f"b{n}" for n in range(19)]
+    assert position([st("x", boost=True)], "a", above) == ("a", ["x", *above])  # 20 in all
+    assert position([{"created_at": "2026-01-01T00:00:00Z", "reblog": None}, st("a")]) \
+        == ("a", [])  # an entry without an id is no position
+
+
+def test_an_entry_without_id_is_never_the_cursor() -> None:
+    page = [{"created_at": "2026-01-01T00:00:00Z", "reblog": None}, st("a")]
+    assert fresh(page, None, set()) == (page, False)

@@ -16,6 +16,7 @@ from companion.models import Author, ItemData
 from companion.reflections.thread import strip_suffix, weighted_length
 from companion.service import Companion
 from companion.specs import parse_spec
+from tests.proxy import Proxy
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
@@ -180,80 +181,15 @@ def test_part_2_of_4_fails_then_retry_completes_without_doubles(
     assert "already posted" in result.stderr
 
 
-class LossyProxy:
-    """A real HTTP proxy on loopback in front of mastodon_mock that can lose responses.
-
-    For the POSTs to /api/v1/statuses numbered in ``drop`` (from 1) it forwards the request,
-    waits for the server's whole answer (so the status exists on the server), then closes
-    the client's connection without a byte of it: the classic lost response.
-    """
-
-    def __init__(self, upstream: str) -> None:
-        import http.client
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import urlsplit
-
-        self.drop: set[int] = set()
-        self.posts = 0
-        self.dropped = 0
-        up = urlsplit(upstream)
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                conn.close()
-                if self.command == "POST" and self.path.startswith("/api/v1/statuses"):
-                    proxy.posts += 1
-                if self.command == "POST" and proxy.posts in proxy.drop:
-                    proxy.drop.discard(proxy.posts)
-                    proxy.dropped += 1
-                    self.close_connection = True
-                    return  # the server made the status; the client never hears of it
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _relay
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LossyProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_retry_after_a_lost_response_does_not_double(cli: Any, mastodon: Any) -> None:
-    with LossyProxy(mastodon.base_url) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
         c = Companion()
         c.home.ensure()
         c.credentials.put_account(Account(name="alice", instance=proxy.base_url,
                                           token="alice_token", handle="@alice@mock.local"))
-        proxy.drop = {2}  # part 2's response is lost
+        proxy.plan[2] = "lose"  # part 2's response is lost
         result = cli("post", LONG, code=1)
-        assert proxy.dropped == 1
+        assert [e for e in proxy.events if e[0] == "lost"] == [("lost", 2)]
         assert "may or may not have arrived" in result.stderr
         assert len(statuses(mastodon, "alice")) == 2  # the server did make part 2
         [refl] = drafts(cli)
@@ -554,12 +490,12 @@ def test_retry_long_after_a_lost_response_finds_the_status_instead_of_resending(
     """Instances forget idempotency keys after an hour: then pln looks before it resends."""
     from datetime import timedelta
 
-    with LossyProxy(mastodon.base_url) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
         c = Companion(clock=lambda: NOW)
         c.home.ensure()
         c.credentials.put_account(Account(name="alice", instance=proxy.base_url,
                                           token="alice_token", handle="@alice@mock.local"))
-        proxy.drop = {3}  # part 3's response is lost
+        proxy.plan[3] = "lose"  # part 3's response is lost
         refl = c.post_reflection(LONG)
         assert refl["state"] == "failed"
         assert refl["accounts"][0]["parts"][2]["ambiguous"] is True

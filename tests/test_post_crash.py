@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.post_proxy import PostProxy
+from tests.proxy import Proxy
 from tests.test_post import PARAS
-from tests.test_post_retry import journal, login_via, pln, wait_for_part
+from tests.test_post_retry import journal, login_via, running, wait_for_part
 
 SIX = "\n\n".join([
     *PARAS,
@@ -41,7 +41,8 @@ KILLS = [(k, when) for k in range(1, 7) for when in ("before the server", "after
 
 @pytest.fixture
 def proxy(mastodon: Any) -> Any:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as p:
+    with Proxy(mastodon.base_url) as p:
+        p.drop_request_header("Idempotency-Key")  # a server that ignores it
         yield p
 
 
@@ -60,7 +61,7 @@ def assert_thread(srv: Any, refl: dict[str, Any]) -> None:
 
 
 def test_sigkill_at_every_part_then_retry_posts_each_part_exactly_once(
-    cli: Any, mastodon: Any, proxy: PostProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Any, mastodon: Any, proxy: Proxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     survived = 0
     for k, when in KILLS:
@@ -70,17 +71,12 @@ def test_sigkill_at_every_part_then_retry_posts_each_part_exactly_once(
         login_via(proxy)
         before = when == "before the server"
         proxy.plan[k] = "hold" if before else "hold_after"
-        proc = pln("post", SIX, home=home)
-        try:
+        with running("post", SIX, home=home) as proc:
             proxy.wait_for("arrived" if before else "created", k)  # the request is out
             refl = wait_for_part(home, k, "sending")  # and the journal says so: the kill point
             assert len(refl["accounts"][0]["parts"]) == 6
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
         proxy.plan.clear()
         proxy.release(k, forward=False)  # before: the request never reaches the server
         assert proc.returncode == -signal.SIGKILL

@@ -1,5 +1,5 @@
 """`pln post` against servers that differ from mastodon_mock's defaults (issue 11.6, 11.7,
-11.9, 12.2, 13.3): a loopback proxy (tests/post_proxy.py) in front of the real Mastodon API
+11.9, 12.2, 13.3): a loopback proxy (tests/proxy.py) in front of the real Mastodon API
 drops the Idempotency-Key header, loses or holds responses, or counts as real Mastodon does.
 """
 
@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +21,26 @@ import pytest
 from companion.credentials import Account
 from companion.reflections.thread import strip_suffix
 from companion.service import Companion
-from tests.post_proxy import PostProxy, mastodon_length
+from tests.proxy import Proxy, mastodon_length
 from tests.test_post import LONG, drafts, source_text, statuses
 
 
-def login_via(proxy: PostProxy, user: str = "alice") -> None:
+def login_via(proxy: Proxy, user: str = "alice") -> None:
     """An account whose instance is the proxy in front of mastodon_mock."""
     c = Companion()
     c.home.ensure()
     c.credentials.put_account(Account(name=user, instance=proxy.base_url,
                                       token=f"{user}_token", handle=f"@{user}@mock.local"))
+
+
+@contextmanager
+def keyless_proxy(mastodon: Any) -> Iterator[Proxy]:
+    """A proxy in front of mastodon_mock that drops ``Idempotency-Key`` (a server that
+    ignores it), with alice logged in through it."""
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.drop_request_header("Idempotency-Key")
+        login_via(proxy)
+        yield proxy
 
 
 def journal(home: Path) -> dict[str, Any]:
@@ -55,6 +67,19 @@ def pln(*args: str, home: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@contextmanager
+def running(*args: str, home: Path) -> Iterator[subprocess.Popen[str]]:
+    """`pln ARGS` in a process of its own, killed and reaped on the way out, whatever the
+    test did to it."""
+    proc = pln(*args, home=home)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def wait_for_part(home: Path, n: int, state: str, timeout: float = 20.0) -> dict[str, Any]:
     """Watch the journal until part ``n`` is in ``state``; returns the reflection."""
     deadline = time.monotonic() + timeout
@@ -77,8 +102,7 @@ def wait_for_part(home: Path, n: int, state: str, timeout: float = 20.0) -> dict
 def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
     cli: Any, mastodon: Any, loss: str
 ) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         if loss == "timeout":
             Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
             proxy.plan[2] = "hold_after"  # the server made part 2; its answer comes too late
@@ -98,12 +122,11 @@ def test_retry_looks_on_the_server_first_when_it_ignores_the_idempotency_key(
         [done] = json.loads(cli("journal", "--json").stdout)
         assert_chain(mastodon, "alice", done, 4)  # part 2 was found, not sent twice
         assert done["accounts"][0]["parts"][1]["note"] == "found on the instance after a lost response"
-        assert proxy.count("POST", "/api/v1/statuses") == 4  # 1, 2 (lost); then only 3 and 4
+        assert proxy.count(r"^/api/v1/statuses", "POST") == 4  # 1, 2 (lost); then 3 and 4
 
 
 def test_a_rejection_is_known_so_the_retry_sends_without_looking(cli: Any, mastodon: Any) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         mastodon.fault(path="/api/v1/statuses", methods=["POST"], type="latency", count=1)
         mastodon.fault(path="/api/v1/statuses", methods=["POST"], status=422, count=1,
                        body={"error": "Validation failed: Text contains a banned word"})
@@ -112,7 +135,7 @@ def test_a_rejection_is_known_so_the_retry_sends_without_looking(cli: Any, masto
         assert refl["accounts"][0]["parts"][1]["ambiguous"] is False
         proxy.reset()
         cli("post", "--retry", refl["id"])
-        assert proxy.count("GET", "/api/v1/accounts/") == 0  # no look at the account's statuses
+        assert proxy.count(r"^/api/v1/accounts/", "GET") == 0  # no look at the account's statuses
         [done] = json.loads(cli("journal", "--json").stdout)
         assert_chain(mastodon, "alice", done, 4)
 
@@ -124,8 +147,7 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
     first attempt: an older status with the same words is not the lost part."""
     from datetime import UTC, datetime, timedelta
 
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         Companion().home.config_file.write_text("[settings]\ntimeout = 2\n")
         mastodon.client("alice").status_post("Same words as before.")
         later = datetime.now(UTC) + timedelta(hours=1)  # pln's first attempt, an hour on
@@ -146,21 +168,15 @@ def test_a_status_made_before_the_first_attempt_is_not_taken_for_the_part(
 def test_a_killed_post_leaves_sending_in_the_journal_and_the_retry_does_not_double(
     cli: Any, mastodon: Any, pln_home: Path
 ) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         proxy.plan[3] = "hold"
-        proc = pln("post", LONG, home=pln_home)
-        try:
+        with running("post", LONG, home=pln_home) as proc:
             proxy.wait_for("arrived", 3)
             refl = journal(pln_home)  # while the request for part 3 is under way
             assert [p["state"] for p in refl["accounts"][0]["parts"]] == [
                 "sent", "sent", "sending", "pending"]
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
         proxy.release(3)  # the request was on the wire: the server makes part 3 all the same
         proxy.wait_for("created", 3)
         result = cli("post", "--retry", refl["id"])
@@ -174,8 +190,7 @@ def test_a_killed_post_leaves_sending_in_the_journal_and_the_retry_does_not_doub
 def test_ctrl_c_stops_at_once_records_what_was_sent_and_retry_completes(
     cli: Any, mastodon: Any, pln_home: Path
 ) -> None:
-    with PostProxy(mastodon.base_url, strip_idempotency=True) as proxy:
-        login_via(proxy)
+    with keyless_proxy(mastodon) as proxy:
         proxy.plan[3] = "hold_after"  # the server made part 3; pln is waiting for the answer
         proc = pln("post", LONG, home=pln_home)
         try:
@@ -215,7 +230,8 @@ def test_cw_counts_against_the_limit_as_mastodon_counts_it(cli: Any, mastodon: A
     text = (words * 4)[:480].rsplit(" ", 1)[0]
     cw = "assessment, long read, teaching notes"  # 37 characters
     assert len(text) + len(cw) > 500 >= len(text)
-    with PostProxy(mastodon.base_url, mastodon_length_rule=True) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
+        proxy.refuse_long_statuses(500)  # Mastodon's count, not the mock's
         login_via(proxy)
         refl = json.loads(cli("post", text, "--cw", cw, "--json").stdout)
         assert refl["state"] == "sent"
@@ -267,7 +283,7 @@ def test_retry_splits_again_what_the_server_refused_as_too_long(cli: Any, mastod
 
 
 def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mastodon: Any) -> None:
-    with PostProxy(mastodon.base_url) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
         login_via(proxy)
         Companion().home.config_file.write_text("[settings]\ntimeout = 1\n")
         mastodon.fault(path_regex=r"^/api/v[12]/instance", type="latency", delay_ms=1600,
@@ -277,7 +293,7 @@ def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mast
         assert "nothing was sent" in result.stderr
         assert "may or may not" not in result.stdout + result.stderr
         assert "0 of ?" not in result.stdout + result.stderr
-        assert proxy.count("POST", "/api/v1/statuses") == 0
+        assert proxy.count(r"^/api/v1/statuses", "POST") == 0
         [refl] = drafts(cli)
         time.sleep(0.7)  # the server's slow answer to the first request is over
         Companion().home.config_file.write_text("[settings]\ntimeout = 20\n")
@@ -288,12 +304,12 @@ def test_a_timeout_before_anything_was_sent_says_nothing_was_sent(cli: Any, mast
 def test_reply_to_asks_for_the_instance_once(cli: Any, mastodon: Any) -> None:
     from tests.test_post import _status_item, put_items
 
-    with PostProxy(mastodon.base_url) as proxy:
+    with Proxy(mastodon.base_url) as proxy:
         login_via(proxy)
         data, source, s = _status_item(mastodon, "bob", "How do you space quizzes?")
         [item] = put_items((data, source))
         cli("post", "Every two weeks.", "--reply-to", item)
-        instance = [r for r in proxy.requests if "/instance" in r[1]]
+        instance = [r for r in proxy.requests if "/instance" in r.route]
         assert len(instance) == 1, proxy.requests
         [mine] = statuses(mastodon, "alice")
         assert mine.in_reply_to_id == s.id

@@ -5,13 +5,14 @@ the replied-to item (or links to it) instead of printing a bare status id."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from companion.credentials import Account
 from companion.mine import Me
-from companion.parents import find_parent, parent_link, source_hosts
+from companion.parents import find_parent, host_of, parent_link, source_hosts
 from companion.reflections.replies import replies_by_reflection
-from companion.specs import parse_spec
+from companion.specs import ACCOUNT, TAG, SourceSpec, parse_spec
 from tests.test_post import LONG
 
 BASE = "https://school.social/users/alice/statuses/"
@@ -70,6 +71,47 @@ def test_a_parent_named_by_id_is_found_only_among_statuses_of_the_same_server() 
     assert parent_link({**reply, "mentions": []}, hosts, ["http://School.social"]) == (
         "http://school.social/api/v1/statuses/103")
     assert parent_link({**reply, "sources": ["feed"]}, hosts) is None
+
+
+def test_hosts_compare_without_case() -> None:
+    assert host_of("https://School.Social:8443/@a/1") == "school.social:8443"
+    assert host_of("https://Straße.example/") == "strasse.example"  # casefold, as specs do
+    assert host_of("not a url") == "" and host_of("") == ""
+
+
+def test_the_server_each_source_is_fetched_from() -> None:
+    accounts = {"school": "https://School.social", "work": "https://work.example"}
+    specs = [
+        parse_spec("https://blog.example/feed.xml"),  # a feed: no server
+        parse_spec("home", account="school"),  # its own account, whatever the default
+        parse_spec("mentions"),  # the default account
+        SourceSpec(kind="home", target="home", account="gone"),  # an account logged out
+        parse_spec("#edtech@Other.example"),  # a tag on a server of its own
+        parse_spec("#edtech"),  # a tag through the default account
+        SourceSpec(kind=TAG, target="x", host="Straße.Example"),
+        SourceSpec(kind=ACCOUNT, target="@bob@Third.Example"),  # an account, its host unsaid
+    ]
+    specs = [replace(s, id=f"s{n}") for n, s in enumerate(specs)]
+    hosts = source_hosts(specs, accounts, "work")
+    assert hosts == {"s1": "school.social", "s2": "work.example", "s4": "other.example",
+                     "s5": "work.example", "s6": "strasse.example", "s7": "third.example"}
+    assert source_hosts(specs, accounts, None) == {
+        "s1": "school.social", "s4": "other.example", "s6": "strasse.example",
+        "s7": "third.example"}
+
+
+def test_no_parent_without_a_status_id_and_never_itself() -> None:
+    hosts = {"home1": "school.social", "tag2": "other.example"}
+    reply = {**item("carol", "@carol@else.example", "103"), "url": "https://school.social/@c/103"}
+    assert find_parent(reply, hosts, [reply]) is None  # a status is not its own parent
+    odd = [{"id": f"o{n}", "sources": ["home1"], "url": f"https://school.social/@x/{sid}"}
+           for n, sid in enumerate(("None", "XX", "0"))]
+    assert find_parent({**reply, "reply_to": None}, hosts, odd) is None  # replies to nothing
+    for to in (None, "", "https://school.social/users/alice/statuses/103"):
+        assert parent_link({**reply, "reply_to": to}, hosts) is None
+    # fetched from two servers: the link is on the first by name, every time
+    both = {**reply, "sources": ["tag2", "home1"], "mentions": None}
+    assert parent_link(both, hosts) == "https://other.example/api/v1/statuses/103"
 
 
 # ----- end to end ----------------------------------------------------------------------------

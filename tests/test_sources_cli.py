@@ -159,3 +159,11 @@ def test_import_rejects_a_file_that_is_not_opml(cli, pln_home: Path, tmp_path: P
     assert "not an OPML file" in r.stderr
     r = cli("source", "import", str(tmp_path / "missing.opml"), code=2)
     assert "cannot read" in r.stderr
+
+
+def test_the_unknown_spec_message_names_every_form_and_is_not_redacted(cli) -> None:  # type: ignore[no-untyped-def]
+    """Messages go through the same redaction as URLs with logins (issue 12): the list of
+    SPEC forms must not read `imaps://***@host` to a user trying to learn them."""
+    r = cli("source", "add", "nonsense", code=2)
+    assert "***" not in r.stderr and "maildir:PATH" in r.stderr and "imaps://" in r.stderr
+    assert r.stderr.count("\n") == 1

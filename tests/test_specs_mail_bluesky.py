@@ -161,7 +161,7 @@ def test_config_tables_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"imap": "https://imap.example.org/"}, "sources[0].imap: expected imaps://"),
+        ({"imap": "https://imap.example.org/"}, "sources[0].imap: expected an IMAP folder URL: imaps://"),
         ({"maildir": "/m", "from": 3}, "sources[0].from: expected a string or a list"),
         ({"maildir": "/m", "mark_seen": "yes"}, "sources[0].mark_seen: expected true or false"),
         ({"mbox": "/m", "mark_seen": True}, "never rewrites an mbox"),

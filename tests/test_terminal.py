@@ -22,6 +22,7 @@ import pytest
 
 from tests.feedserver import FeedServer
 from tests.proc import REPO, Pty, pln, run_pty, screen_lines
+from tests.test_feed_sync import follow
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -39,15 +40,6 @@ def rss(n: int, *, title: str = "Post {i}", text: str = "Body of post {i}.", tag
     )
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}'
             f"</title><link>{base}/</link>{items}</channel></rss>")
-
-
-def follow(home: Path, *urls: str, settings: str = "") -> None:
-    """config.toml written by hand (no network when it is written)."""
-    home.mkdir(parents=True, exist_ok=True)
-    text = f"[settings]\n{settings}\n"
-    for u in urls:
-        text += f'\n[[sources]]\nurl = "{u}"\n'
-    (home / "config.toml").write_text(text, encoding="utf-8")
 
 
 def shell(script: str, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

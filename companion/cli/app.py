@@ -152,6 +152,7 @@ def _register() -> None:
     __import__("companion.cli.network", fromlist=["register"]).register(app)
     __import__("companion.cli.post", fromlist=["register"]).register(app)
     __import__("companion.cli.doctor", fromlist=["register"]).register(app)
+    __import__("companion.cli.tui", fromlist=["register"]).register(app)
 
 
 _register()

@@ -6,6 +6,7 @@ import typer
 from rich.text import Text
 
 from companion.cli.render import clean, out, print_json
+from companion.words import plural
 
 
 def doctor(
@@ -33,12 +34,12 @@ def doctor(
                 line += Text(f" → {clean(f.repaired)}")
             out.print(line, soft_wrap=True)
         left = report.problems_left
-        summary = f"checked {report.checked} file(s): "
+        summary = f"checked {plural(report.checked, 'file')}: "
         if not report.findings:
             summary += "everything is fine"
         else:
             fixed = len(report.findings) - len(left)
-            summary += f"{len(left)} problem(s) left, {fixed} repaired"
+            summary += f"{plural(len(left), 'problem')} left, {fixed} repaired"
             if left and not repair:
                 summary += " — `pln doctor --repair` rebuilds what can be rebuilt"
         if report.backup_dir is not None:

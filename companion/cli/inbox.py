@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.text import Text
 
 from companion.cli.command import PlnCommand
-from companion.cli.render import age, clean, counts_line, out, page, plural, print_json, safe_text, wrap
+from companion.cli.render import (
+    age,
+    clean,
+    counts_line,
+    out,
+    page,
+    plural,
+    print_json,
+    safe_text,
+    wrap,
+)
+
+if TYPE_CHECKING:
+    from companion.read_models import Item
 
 
 def _companion():  # type: ignore[no-untyped-def]
@@ -23,7 +36,7 @@ def _filter(
     search: str | None, since: str | None, limit: int | None,
 ):  # type: ignore[no-untyped-def]
     from companion.errors import UsageError
-    from companion.service import ItemFilter, parse_since
+    from companion.inbox import ItemFilter, parse_since
 
     if limit is not None and limit < 1:
         raise UsageError(f"bad --limit {limit}: must be at least 1")
@@ -75,8 +88,6 @@ def inbox(
     Examples: pln inbox --topic edtech --since 7d
               pln inbox --links --since 7d
     """
-    from companion.service import item_json
-
     c = _companion()
     if source is None and topic is None:  # filters by source need a readable config.toml
         _lenient(c)
@@ -86,27 +97,26 @@ def inbox(
         _links(c, flt, json)
         return
     capped = limit is None and not json and out.is_terminal
+    if json:
+        print_json([i.as_json() for i in c.full_items(c.list_items(flt))])
+        return
     if capped:
         from dataclasses import replace
 
         flt = replace(flt, limit=TERMINAL_LIMIT + 1)  # (one more: whether there are more)
-    items = c.list_items(flt)
-    if json:
-        print_json([item_json(r) for r in c.full_items(items)])
-        return
+    items = c.list_items(flt, fold_threads=True)  # your thread: one row
     if not items:
         out.print(_nothing(c, all_=all_, starred=starred,
                            filtered=any((source, topic, tag, search, since))))
         return
     from companion.cli.render import grid
-    from companion.mine import fold_own_threads
 
     more = ""
     if capped and len(items) > TERMINAL_LIMIT:
         items = items[:TERMINAL_LIMIT]
         more = _more(c, flt, filtered=any((source, topic, tag, search)))
     now = datetime.now(UTC)
-    rows = [_row(r, labels, now) for r in fold_own_threads(items)]  # your thread: one row
+    rows = [_row(i, labels, now) for i in items]
     # the title gets the room first; tags, then signals, give way on a narrow terminal
     table = grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
                  right=frozenset({1}), mins={2: 10, 4: 8}, drop=(4, 5), fixed=frozenset({0, 1}),
@@ -143,7 +153,7 @@ def _lenient(c: Any) -> None:
 def _nothing(c: Any, *, all_: bool, starred: bool, filtered: bool) -> str:
     """What an empty listing means: no match, all read, or an inbox with nothing in it yet
     (and why: never synced, or the syncs so far failed)."""
-    from companion.service import ItemFilter
+    from companion.inbox import ItemFilter
 
     if starred:
         return "no starred items" + (" match" if filtered else " (star one with `pln star ID`)")
@@ -154,44 +164,37 @@ def _nothing(c: Any, *, all_: bool, starred: bool, filtered: bool) -> str:
     sources = c.list_sources() if c.config.sources else []
     if not sources:
         return "the inbox is empty: follow something with `pln source add SPEC`, then `pln sync`"
-    healths = [h for _, h in sources]
-    if any(h.get("last_success") for h in healths):
+    healths = [s.health for s in sources]
+    if any(h.last_success for h in healths):
         return "the inbox is empty: your sources have not published anything yet"
-    failed = sum(1 for h in healths if h.get("failures"))
+    failed = sum(1 for h in healths if h.failures)
     if failed:
         return (f"the inbox is empty: no source could be synced yet ({failed} of {len(sources)} "
                 "failed at the last sync; `pln source list` says why)")
     return f"the inbox is empty: run `pln sync` to fetch your {len(sources)} sources"
 
 
-def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]:
-    author = r.get("author") or {}
-    if r["kind"] == "feed":
-        who = labels.get(r["sources"][0], "") if r["sources"] else ""
-        who = who or author.get("name") or ""
-    else:
-        who = author.get("handle") or author.get("name") or ""
-    title = r.get("title") or ""
-    if not title:
-        title = f"CW: {r['cw']}" if r.get("cw") else (r.get("summary") or r.get("text") or "").strip().split("\n")[0]
+def _row(r: Item, labels: dict[str, str], now: datetime) -> list[Text]:
+    who = r.who(labels)
+    title = r.title or r.first_line
     signals = Text()
-    if r.get("thread"):
-        signals.append(f"thread of {r['thread']} ", style="cyan")
-    if r.get("starred"):
+    if r.thread:
+        signals.append(f"thread of {r.thread} ", style="cyan")
+    if r.starred:
         signals.append("★ ", style="yellow")
-    if r.get("shared_by"):
-        signals.append(f"shared by {len(r['shared_by'])} ", style="cyan")
-    if r.get("boosted_by"):
-        signals.append(f"↻{len(r['boosted_by'])} ", style="green")
-    replies = (r.get("counts") or {}).get("replies")
+    if r.shared_by:
+        signals.append(f"shared by {len(r.shared_by)} ", style="cyan")
+    if r.boosted_by:
+        signals.append(f"↻{len(r.boosted_by)} ", style="green")
+    replies = r.counts_map.get("replies")
     if replies:
         signals.append(f"↩{replies}", style="magenta")
     signals.rstrip()
-    style = "dim" if r.get("read") else ""
-    tags = " ".join(f"#{t}" for t in r.get("tags", [])[:3])
+    style = "dim" if r.read else ""
+    tags = " ".join(f"#{t}" for t in r.tags[:3])
     return [
-        Text(r["id"], style="bold"),
-        Text(age(r["published"], now)),
+        Text(r.id, style="bold"),
+        Text(age(r.published, now)),
         safe_text(who, oneline=True),
         safe_text(title, style, oneline=True),
         safe_text(tags, "blue", oneline=True),
@@ -202,7 +205,7 @@ def _row(r: dict[str, Any], labels: dict[str, str], now: datetime) -> list[Text]
 def _links(c: Any, flt: Any, json: bool) -> None:
     rows = c.links(flt.since, flt.limit)
     if json:
-        print_json(rows)
+        print_json([r.as_json() for r in rows])
         return
     if not rows:
         out.print("no links shared in this period")
@@ -211,11 +214,11 @@ def _links(c: Any, flt: Any, json: bool) -> None:
 
     grid_rows = []
     for r in rows:
-        who = ", ".join(r["people"][:3]) + (f" +{len(r['people']) - 3}" if len(r["people"]) > 3 else "")
-        where = Text(r["item"] or "", style="bold") if r["in_feed"] else Text("-", style="dim")
-        title = r["title"] or r["url"]
+        who = ", ".join(r.people[:3]) + (f" +{len(r.people) - 3}" if len(r.people) > 3 else "")
+        where = Text(r.item or "", style="bold") if r.in_feed else Text("-", style="dim")
+        title = r.title or r.url
         grid_rows.append([
-            Text(str(r["count"]), style="bold"),
+            Text(str(r.count), style="bold"),
             where,
             safe_text(title, oneline=True),
             safe_text(who, "cyan", oneline=True),
@@ -236,7 +239,6 @@ def show(
     Example: pln show 7fk2
     """
     from companion.html import links as html_links
-    from companion.service import item_json
 
     c = _companion()
     _lenient(c)
@@ -245,46 +247,46 @@ def show(
         if not no_mark and not rec.get("read"):
             c.set_flags([rec["id"]], read=True)
             rec["read"] = True
-        parent, parent_link = c.parent_of(rec)
-        story = c.store.get(rec["story"]) if rec.get("story") else None
+        p = c.item_page(rec, body)
+    it = p.item
     if json:
-        print_json({**item_json(rec), "html": body.get("html", "")})
+        print_json({**it.as_json(), "html": p.html})
         return
     labels = c.source_labels()
-    author = rec.get("author") or {}
+    author = it.author
     lines: list[Text] = []
     # prose is wrapped to the reading width; URLs are never broken (issue 13)
-    title = rec.get("title") or f"{author.get('name') or author.get('handle')}"
+    title = it.title or f"{author.name or author.handle}"
     lines.append(Text(wrap(clean(title, oneline=True)), style="bold"))
     meta = Text()
-    who = " ".join(x for x in (author.get("name"), author.get("handle")) if x)
-    if who and rec.get("title"):
+    who = " ".join(x for x in (author.name, author.handle) if x)
+    if who and it.title:
         meta += safe_text(who, oneline=True) + Text(" · ")
-    elif author.get("handle"):
-        meta += safe_text(author["handle"], oneline=True) + Text(" · ")
-    meta += Text(rec["published"].replace("T", " ").replace("Z", " UTC"))
-    meta += Text(" · ") + safe_text(", ".join(labels.get(s, s) for s in rec["sources"]), oneline=True)
+    elif author.handle:
+        meta += safe_text(author.handle, oneline=True) + Text(" · ")
+    meta += Text(it.published.replace("T", " ").replace("Z", " UTC"))
+    meta += Text(" · ") + safe_text(", ".join(labels.get(s, s) for s in it.sources), oneline=True)
     meta.stylize("dim")
     lines.append(meta)
-    if rec.get("url"):
-        lines.append(safe_text(rec["url"], "underline", oneline=True))
-    if parent is not None:
-        pa = parent.get("author") or {}
-        first = (parent.get("text") or "").strip().split("\n")[0][:120]
-        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(pa.get("handle") or pa.get("name"), oneline=True)
-                     + Text(f" ({parent['id']}): ") + safe_text(first, "dim", oneline=True))
-    elif parent_link:
-        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(parent_link, "underline", oneline=True))
-    elif rec.get("reply_to"):  # a bare status id from a server pln cannot name: no use showing it
+    if it.url:
+        lines.append(safe_text(it.url, "underline", oneline=True))
+    if p.parent is not None:
+        pa = p.parent.author
+        first = p.parent.text.strip().split("\n")[0][:120]
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(pa.handle or pa.name, oneline=True)
+                     + Text(f" ({p.parent.id}): ") + safe_text(first, "dim", oneline=True))
+    elif p.parent_link:
+        lines.append(Text("↩ in reply to ", style="magenta") + safe_text(p.parent_link, "underline", oneline=True))
+    elif it.reply_to:  # a bare status id from a server pln cannot name: no use showing it
         lines.append(Text("↩ a reply to a status that is not in the inbox", style="magenta"))
     lines.append(Text())
-    if rec.get("cw"):
-        cw = Text(wrap("CW: " + clean(rec["cw"])), style="yellow")
+    if it.cw:
+        cw = Text(wrap("CW: " + clean(it.cw)), style="yellow")
         cw.stylize("bold", 0, 3)
         lines.append(cw)
         lines.append(Text())
-    lines.append(Text(wrap(clean(rec.get("text", "")))))
-    found = [(href, text) for href, text, classes in html_links(body.get("html", ""))
+    lines.append(Text(wrap(clean(it.text))))
+    found = [(href, text) for href, text, classes in html_links(p.html)
              if href.startswith(("http://", "https://"))]
     if found:
         lines.append(Text())
@@ -294,21 +296,21 @@ def show(
                 seen.append(href)
         for i, href in enumerate(seen, 1):
             lines.append(Text(f"[{i}] ", style="dim") + safe_text(href, "underline", oneline=True))
-    for i, m in enumerate(rec.get("media", []), 1):
-        line = Text(f"[media {i}] ", style="dim") + safe_text(m.get("url"), oneline=True)
-        line += Text(" — ") + (safe_text(m["alt"], oneline=True) if m.get("alt")
+    for i, m in enumerate(it.media, 1):
+        line = Text(f"[media {i}] ", style="dim") + safe_text(m.url, oneline=True)
+        line += Text(" — ") + (safe_text(m.alt, oneline=True) if m.alt
                                else Text("no description", style="dim italic"))
         lines.append(line)
-    if rec.get("shared_by"):
+    if it.shared_by:
         lines.append(Text())
-        lines.append(Text(f"shared by {len(rec['shared_by'])}: ", style="cyan")
-                     + safe_text(", ".join(rec["shared_by"]), oneline=True))
-    if story is not None:
-        lines.append(Text("story: ", style="cyan") + Text(story["id"], style="bold") + Text(" ")
-                     + safe_text(story.get("title"), oneline=True))
-    if rec.get("boosted_by"):
-        lines.append(Text("boosted by ", style="green") + safe_text(", ".join(rec["boosted_by"]), oneline=True))
-    counts = rec.get("counts") or {}
+        lines.append(Text(f"shared by {len(it.shared_by)}: ", style="cyan")
+                     + safe_text(", ".join(it.shared_by), oneline=True))
+    if p.story is not None:
+        lines.append(Text("story: ", style="cyan") + Text(p.story.id, style="bold") + Text(" ")
+                     + safe_text(p.story.title, oneline=True))
+    if it.boosted_by:
+        lines.append(Text("boosted by ", style="green") + safe_text(", ".join(it.boosted_by), oneline=True))
+    counts = it.counts_map
     if any(counts.values()):
         lines.append(Text(counts_line(counts), style="dim"))
     text = Text("\n").join(lines)
@@ -432,7 +434,7 @@ def prune(
     """
     import sys
 
-    from companion.service import parse_since
+    from companion.inbox import parse_since
 
     c = _companion()
     now = datetime.now(UTC)

@@ -137,20 +137,7 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
     c = _companion()
     rows = rows_in = c.list_sources()
     if json:
-        print_json(
-            [
-                {
-                    "id": s.id,
-                    "kind": s.kind,
-                    "spec": s.spec,
-                    "name": s.name,
-                    "topics": list(s.topics),
-                    "account": s.account,
-                    "health": _redacted(h),
-                }
-                for s, h in rows
-            ]
-        )
+        print_json([v.as_json() for v in rows])
         return
     if not rows:
         note(f"no sources yet — add one with `pln source add SPEC` ({c.home.config_file})")
@@ -159,18 +146,19 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
 
     now = datetime.now(UTC)
     rows = []
-    for s, h in rows_in:
-        if h.get("retired"):
+    for v in rows_in:
+        s, h = v.spec, v.health
+        if h.retired:
             status = Text("retired (410 Gone)", style="red")
-        elif h.get("retry_until"):  # skipped (429, Retry-After): not ok until it syncs again
+        elif h.retry_until:  # skipped (429, Retry-After): not ok until it syncs again
             status = Text("skipped: ", style="yellow") + safe_text(
-                h.get("last_error") or f"the server asked to wait until {h['retry_until']}",
+                h.last_error or f"the server asked to wait until {h.retry_until}",
                 oneline=True)
-        elif h.get("failures"):
-            status = Text(f"{plural(h['failures'], 'failure')}: ", style="red") + safe_text(
-                redact(h.get("last_error", "")), oneline=True
+        elif h.failures:
+            status = Text(f"{plural(h.failures, 'failure')}: ", style="red") + safe_text(
+                redact(h.last_error or ""), oneline=True
             )
-        elif h.get("last_success"):
+        elif h.last_success:
             status = Text("ok", style="green")
         else:
             status = Text("never synced", style="dim")
@@ -179,19 +167,13 @@ def list_(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
             Text(s.kind),
             safe_text(s.label, oneline=True),
             Text(", ".join(s.topics)),
-            Text(str(h.get("items", 0))),
-            Text(age(h["last_success"], now) if h.get("last_success") else "-"),
+            Text(str(h.items)),
+            Text(age(h.last_success, now) if h.last_success else "-"),
             status,
         ])
     out.print(grid(rows, flex=2, header=["id", "kind", "source", "topics", "items", "last ok", "status"],
                    right=frozenset({4}), max_widths={2: 60, 3: 30}, mins={3: 8, 6: 12},
                    drop=(3, 1, 5), fixed=frozenset({0, 4})), soft_wrap=True)
-
-
-def _redacted(health: dict[str, object]) -> dict[str, object]:
-    """A source's health for --json, with no password from a feed URL in its last error."""
-    err_text = health.get("last_error")
-    return {**health, "last_error": redact(err_text)} if isinstance(err_text, str) else health
 
 
 @source_app.command("rm", cls=PlnCommand)

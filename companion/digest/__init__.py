@@ -13,7 +13,7 @@ from companion.digest.model import Digest
 from companion.errors import UsageError
 
 if TYPE_CHECKING:
-    from companion.service import Companion
+    from companion.context import Context
 
 FORMATS = ("text", "md", "html", "json")
 _DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -23,7 +23,7 @@ def period(since: str | None, until: str | None, now: datetime,
            mark: datetime | None) -> Period:
     """[since, until) from the options: ``--until`` defaults to now (a bare date counts
     whole); ``--since`` to the previous digest's mark, else the last 7 days."""
-    from companion.service import parse_since
+    from companion.inbox import parse_since
 
     end = now
     if until is not None:
@@ -43,9 +43,9 @@ def period(since: str | None, until: str | None, now: datetime,
     return Period(end - FIRST_PERIOD, end)
 
 
-def make_digest(c: Companion, p: Period, *, topic: str | None = None,
+def make_digest(c: Context, p: Period, *, topic: str | None = None,
                 source: str | None = None) -> Digest:
-    """The digest of period ``p`` from a Companion's sources, inbox, journal and accounts."""
+    """The digest of period ``p`` from a Context's sources, inbox, journal and accounts."""
     sources = c.config.sources
     only: set[str] | None = None
     topic_name = None

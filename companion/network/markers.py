@@ -38,22 +38,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from companion.storage_io import atomic_write_bytes
 
 if TYPE_CHECKING:
+    from companion.context import Context
     from companion.models import ItemData
     from companion.network.api import InstanceAPI
-    from companion.service import Companion, SyncResult
     from companion.specs import SourceSpec
 
 MARKERS_FILE = "markers.json"
 KEEP = 3000  # home entries whose position is remembered (older ones never move a marker)
 RECHECK = timedelta(days=1)  # a server without markers is asked again after this
 FALLBACK_DAYS = 30  # how far back unpositioned home items are marked by a marker's date
+
+class SyncOutcome(Protocol):
+    """What ``after_sync`` reads of a source's sync result (companion.sync.SyncResult, which
+    sits above this module: the sync engine calls it)."""
+
+    source: str
+    status: str
+    notes: list[str]
+
 
 Position = tuple[str, str]  # (entry id, entry created_at ISO 8601, full precision)
 
@@ -119,7 +128,7 @@ def read_up_to(positions: Mapping[str, Sequence[str]], upto: str, after: str | N
 # ----- markers.json -------------------------------------------------------------------------------
 
 
-def _path(c: Companion) -> Path:
+def _path(c: Context) -> Path:
     return c.home.data_dir / MARKERS_FILE
 
 
@@ -141,7 +150,7 @@ def save(path: Path, accounts: Mapping[str, Mapping[str, Any]]) -> None:
 # ----- hooks: sync ------------------------------------------------------------------------------
 
 
-def _account_name(c: Companion, spec: SourceSpec) -> str | None:
+def _account_name(c: Context, spec: SourceSpec) -> str | None:
     from companion.errors import PlnError
 
     try:
@@ -150,7 +159,7 @@ def _account_name(c: Companion, spec: SourceSpec) -> str | None:
         return None
 
 
-def remember(c: Companion, spec: SourceSpec, items: Sequence[ItemData]) -> None:
+def remember(c: Context, spec: SourceSpec, items: Sequence[ItemData]) -> None:
     """After a home source's items are stored: record where each entry sits (no network)."""
     new = positions_of(items)
     name = _account_name(c, spec)
@@ -163,7 +172,7 @@ def remember(c: Companion, spec: SourceSpec, items: Sequence[ItemData]) -> None:
     save(path, accounts)
 
 
-def after_sync(c: Companion, specs: Sequence[SourceSpec], results: Sequence[SyncResult],
+def after_sync(c: Context, specs: Sequence[SourceSpec], results: Sequence[SyncOutcome],
                now: datetime) -> None:
     """For each home source synced: send a marker left pending, then follow a marker another
     app moved forward. What happened is a note on the home source's result."""
@@ -184,7 +193,7 @@ def after_sync(c: Companion, specs: Sequence[SourceSpec], results: Sequence[Sync
             result.notes.append(f"read marker not synced: {why}")
 
 
-def _sync_account(c: Companion, spec: SourceSpec, name: str, now: datetime) -> list[str]:
+def _sync_account(c: Context, spec: SourceSpec, name: str, now: datetime) -> list[str]:
     from companion.network.api import Unsupported
 
     path = _path(c)
@@ -208,7 +217,7 @@ def _sync_account(c: Companion, spec: SourceSpec, name: str, now: datetime) -> l
     return notes
 
 
-def _pull(c: Companion, api: InstanceAPI, st: dict[str, Any], spec: SourceSpec,
+def _pull(c: Context, api: InstanceAPI, st: dict[str, Any], spec: SourceSpec,
           now: datetime) -> list[str]:
     """Follow a marker another app moved forward: mark read what it passed."""
     marker = api.home_marker()
@@ -241,7 +250,7 @@ def _locate(api: InstanceAPI, status_id: str) -> Position | None:
     return (status_id, when.isoformat()) if when else None
 
 
-def _mark_read(c: Companion, home_id: str, keys: set[str], positioned: set[str], upto: str,
+def _mark_read(c: Context, home_id: str, keys: set[str], positioned: set[str], upto: str,
                after: str | None, now: datetime) -> int:
     """Mark read the stored items with these keys, and the home items without a recorded
     position published in (after, upto]."""
@@ -268,7 +277,7 @@ def _mark_read(c: Companion, home_id: str, keys: set[str], positioned: set[str],
 # ----- hooks: triage -----------------------------------------------------------------------------
 
 
-def after_read(c: Companion, item_ids: Iterable[str]) -> None:
+def after_read(c: Context, item_ids: Iterable[str]) -> None:
     """Items were just marked read in pln: move each account's home marker to the newest of
     them, if that is further than the marker. Problems become notices (companion.notices)."""
     from companion.errors import PlnError
@@ -362,7 +371,7 @@ def _unsupported(st: dict[str, Any], host: str, now: datetime) -> list[str]:
     return [msg]
 
 
-def _api(c: Companion, account: Any) -> Any:
+def _api(c: Context, account: Any) -> Any:
     from companion.network.api import instance
     from companion.network.verbs import user_agent
 

@@ -27,20 +27,20 @@ from companion.specs import ACCOUNT, TAG, SourceSpec, parse_spec
 from companion.storage_io import atomic_write_bytes
 
 if TYPE_CHECKING:
+    from companion.context import Context
     from companion.credentials import Account
     from companion.network.api import InstanceAPI
-    from companion.service import Companion
 
 SITES_FILE = "network.json"  # feed autodiscovery results per website, reused for SITE_TTL
 SITE_TTL = timedelta(days=7)
 MAX_SITE_CHECKS = 30  # websites fetched per `pln discover`; the rest on the next run
 
 
-def user_agent(c: Companion) -> str:
+def user_agent(c: Context) -> str:
     return c.settings.user_agent or f"pln/{__version__} (+https://pypi.org/project/pln/)"
 
 
-def _instance(c: Companion, account: Account) -> Any:
+def _instance(c: Context, account: Account) -> Any:
     from companion.network.api import instance
 
     return instance(account, timeout=c.settings.timeout, user_agent=user_agent(c))
@@ -81,13 +81,13 @@ def parse_target(text: str) -> tuple[str, str, str | None]:
     return "tag", spec.target, spec.host
 
 
-def _account_sources(c: Companion, acct: Account, kind: str) -> list[SourceSpec]:
+def _account_sources(c: Context, acct: Account, kind: str) -> list[SourceSpec]:
     default = c.credentials.default_name
     return [s for s in c.config.sources if s.kind == kind
             and (s.account or default) == acct.name]
 
 
-def _match_sources(c: Companion, acct: Account, kind: str, target: str,
+def _match_sources(c: Context, acct: Account, kind: str, target: str,
                    local_hosts: set[str]) -> tuple[SourceSpec | None, list[SourceSpec]]:
     """The pln source that is exactly this person/hashtag, and those that bring it anyway."""
     want = target.casefold()
@@ -102,7 +102,7 @@ def _match_sources(c: Companion, acct: Account, kind: str, target: str,
     return exact, _account_sources(c, acct, "followed-tags") + _account_sources(c, acct, "home")
 
 
-def follow(c: Companion, text: str, *, account: str | None = None, undo: bool = False) -> FollowOutcome:
+def follow(c: Context, text: str, *, account: str | None = None, undo: bool = False) -> FollowOutcome:
     """Follow (``undo``: unfollow) a person or hashtag on the logged-in account's instance."""
     from companion.network.api import FOLLOWED_TAGS, Unsupported, sid
 
@@ -158,20 +158,24 @@ def follow(c: Companion, text: str, *, account: str | None = None, undo: bool = 
                              covered_by=[s for s in covered if s is not exact])
 
 
-def add_matching_source(c: Companion, outcome: FollowOutcome, *,
+def add_matching_source(c: Context, outcome: FollowOutcome, *,
                         topics: Sequence[str] = ()) -> SourceSpec:
     """Add the pln source that syncs what was just followed (under the write lock)."""
     account = outcome.account if outcome.kind == "tag" else None
+    from companion.sources_registry import add_source
+
     with c.writing("pln follow"):
-        return c.add_source(outcome.spec, topics=list(topics), account=account)
+        return add_source(c, outcome.spec, topics=list(topics), account=account)
 
 
-def remove_matching_source(c: Companion, outcome: FollowOutcome) -> SourceSpec | None:
+def remove_matching_source(c: Context, outcome: FollowOutcome) -> SourceSpec | None:
     """Remove the pln source of what was just unfollowed, if there is one."""
     if outcome.source is None:
         return None
+    from companion.sources_registry import remove_source
+
     with c.writing("pln unfollow"):
-        return c.remove_source(outcome.source.id)
+        return remove_source(c, outcome.source.id)
 
 
 # ----- following ---------------------------------------------------------------------------------
@@ -203,7 +207,7 @@ class FollowingList:
         }
 
 
-def following(c: Companion, *, account: str | None = None) -> FollowingList:
+def following(c: Context, *, account: str | None = None) -> FollowingList:
     """Whom and which hashtags the account follows, and which pln sources sync each."""
     from companion.network.api import Unsupported
 
@@ -241,7 +245,7 @@ def following(c: Companion, *, account: str | None = None) -> FollowingList:
 # ----- discover ----------------------------------------------------------------------------------
 
 
-def discover(c: Companion, *, since: datetime, account: str | None = None,
+def discover(c: Context, *, since: datetime, account: str | None = None,
              progress: Callable[[str], None] | None = None) -> Discovery:
     """Suggestions with evidence (companion.network.discover) from the inbox of the period,
     the sources, and — when an account is logged in — its follows, its instance's suggestions
@@ -272,7 +276,7 @@ def discover(c: Companion, *, since: datetime, account: str | None = None,
     return compute(data, since=since, until=now, notes=notes)
 
 
-def _from_instance(c: Companion, acct: Account, notes: list[str]
+def _from_instance(c: Context, acct: Account, notes: list[str]
                    ) -> tuple[Following | None, list[Suggested], list[tuple[Person, Any]]]:
     """Follows (people and hashtags), suggestions and followed profiles; what the server
     cannot give becomes a note, never an error."""
@@ -314,7 +318,7 @@ def _load_sites(path: Path) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in sites.items() if isinstance(v, dict)} if isinstance(sites, dict) else {}
 
 
-def _check_sites(c: Companion, profiles: list[tuple[Person, Any]], now: datetime,
+def _check_sites(c: Context, profiles: list[tuple[Person, Any]], now: datetime,
                  notes: list[str], progress: Callable[[str], None] | None) -> list[SiteCheck]:
     """Feed autodiscovery (the same as `pln source add URL`) on followed people's websites,
     a few at a time; results are kept for SITE_TTL in network.json."""

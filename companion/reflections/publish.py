@@ -29,16 +29,16 @@ from companion.reflections.sending import Sending, failure_message, send
 from companion.reflections.thread import Limits, part_length, split_thread
 
 if TYPE_CHECKING:
-    from companion.service import Companion
+    from companion.context import Context
 
 REFLECTION_ID_LEN = 8
 PublisherFactory = Callable[[Account], Publisher]
 
 
 class Reflections:
-    """The journal-and-publish verbs, on top of a Companion's journal, inbox and accounts."""
+    """The journal-and-publish verbs, on top of a Context's journal, inbox and accounts."""
 
-    def __init__(self, companion: Companion, publisher_for: PublisherFactory | None = None):
+    def __init__(self, companion: Context, publisher_for: PublisherFactory | None = None):
         self.c = companion
         self._publisher_for = publisher_for
         self._publishers: dict[str, Publisher] = {}

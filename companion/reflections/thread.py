@@ -1,7 +1,8 @@
 """Splitting a reflection into a numbered thread that fits the instance's limit. Pure.
 
 Mastodon counts a status as characters, except that every URL counts as
-``characters_reserved_per_url`` (23) whatever its length. A thread is cut at paragraph, then
+``characters_reserved_per_url`` (23) whatever its length and a mention ``@user@domain`` as
+``@user`` (its rules, and pln's reading of them, are in ``status_length``). A thread is cut at paragraph, then
 sentence, then word boundaries; a cut is only ever made at whitespace, so a URL, a mention or
 a hashtag (which contain none) is never split. Each part of a thread of N > 1 parts ends with
 `` n/N``, and that suffix counts towards the limit too.
@@ -17,13 +18,11 @@ import re
 from dataclasses import dataclass
 
 from companion.errors import UsageError
+from companion.reflections.status_length import clusters, status_length
 
 DEFAULT_MAX_CHARACTERS = 500
 DEFAULT_URL_LENGTH = 23
 
-# A URL as Mastodon's validator sees it, *without* trailing punctuation: if we counted a
-# trailing "." inside the URL (23) but the server did not (23 + 1), we would undercount.
-_URL = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:!?)\]}'\"]*(?:\s|$))", re.IGNORECASE)
 # A token that must never be cut, even when it is longer than a part (see _atoms).
 _ATOM = re.compile(r"^[(\[]?(?:https?://|[@#]\w)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?…][)\]\"'»”’]*$")
@@ -42,13 +41,9 @@ class Limits:
 
 
 def weighted_length(text: str, url_length: int | None = DEFAULT_URL_LENGTH) -> int:
-    """The length Mastodon counts: every URL is ``url_length`` characters (None: as written)."""
-    n = len(text)
-    if url_length is None:
-        return n
-    for m in _URL.finditer(text):
-        n += url_length - len(m.group(0))
-    return n
+    """The length Mastodon counts: every URL is ``url_length`` characters, a mention counts
+    without its domain (None: everything as written)."""
+    return status_length(text, url_length)
 
 
 def suffix(n: int, total: int) -> str:
@@ -137,8 +132,9 @@ def _join(tokens: list[_Token]) -> str:
 
 
 def cw_length(cw: str) -> int:
-    """What a content warning takes from each part's limit (Mastodon counts it as written)."""
-    return len(cw.strip())
+    """What a content warning takes from each part's limit (Mastodon counts it as written,
+    in grapheme clusters)."""
+    return clusters(cw.strip())
 
 
 def part_length(text: str, limits: Limits, cw: str = "") -> int:

@@ -29,6 +29,7 @@ from companion.errors import AuthError, FetchError, SourceError, UsageError
 from companion.sources.base import FetchResult, SourceContext
 from companion.sources.mail import Picker
 from companion.specs import ImapAddress, SourceSpec, imap_address, is_loopback_host
+from companion.words import plural
 
 _BATCH = 50  # messages per UID FETCH
 _UID = re.compile(rb"\bUID (\d+)")
@@ -322,8 +323,8 @@ class ImapSource:
             sizes = session.sizes(uids)
             big = [u for u in uids if sizes.get(u, 0) > cap]
             if big:
-                notes.append(f"{len(big)} message(s) larger than max_bytes ({cap} bytes) "
-                             "were left out")
+                notes.append(f"{plural(len(big), 'message')} larger than max_bytes ({cap} bytes) "
+                             f"{'was' if len(big) == 1 else 'were'} left out")
                 uids = [u for u in uids if u not in set(big)]
         picker = Picker(self.spec, self.ctx, now, first=first)
         for uid, raw in session.fetch(uids):

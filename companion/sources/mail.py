@@ -25,6 +25,7 @@ from companion.errors import SourceError, UsageError
 from companion.models import ItemData
 from companion.sources.base import FetchResult, SourceContext
 from companion.specs import MAILDIR, SourceSpec
+from companion.words import plural
 
 # What normalizing a broken message may raise; such a message is skipped and counted.
 _BAD_MESSAGE = (ValueError, TypeError, LookupError, UnicodeError, AttributeError, IndexError,
@@ -101,7 +102,7 @@ class Picker:
             self.taken.append(tag)
         notes = []
         if self.bad:
-            notes.append(f"{self.bad} message(s) could not be read and were skipped")
+            notes.append(f"{plural(self.bad, 'message')} could not be read and {'was' if self.bad == 1 else 'were'} skipped")
         return FetchResult(items=tuple(items), state=state, not_modified=not items and not self.bad,
                            notes=tuple(notes), requests=requests)
 

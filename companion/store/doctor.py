@@ -29,6 +29,7 @@ from companion.store import files
 from companion.store.records import HEAVY_FIELDS, link_hash
 from companion.store.segments import is_seg, key_entry, keys_docs, keys_of
 from companion.store.tinydb_store import TinyDBStore
+from companion.words import plural
 
 Backup = Callable[[Path], Path]  # moves a file into the backup folder; returns where to
 
@@ -120,7 +121,7 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
         elif items is not None:
             missing = [i for i in items if i not in (bodies or {})]
             if missing:
-                f = Finding(bodies_path, f"{len(missing)} item(s) of the segment have no body")
+                f = Finding(bodies_path, f"{plural(len(missing), 'item')} of the segment {'has' if len(missing) == 1 else 'have'} no body")
                 if repair:
                     f.repaired = "the next sync fetches their texts again"
                     refetch = True
@@ -163,7 +164,7 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
         for sid, state in states.items():
             store.put_state(sid, {k: v for k, v in state.items() if k != "source"})
         findings.append(Finding(state_path, "items or texts were lost with a damaged file",
-                                f"the sync state of {len(states)} source(s) was reset: the "
+                                f"the sync state of {plural(len(states), 'source')} was reset: the "
                                 "next sync fetches again what they still carry"))
     if repair:
         store.flush()
