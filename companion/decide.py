@@ -177,8 +177,12 @@ def join_story(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     link belongs to (the earliest published, if several feeds carry it). Pure: PRODUCT.md,
     "One item, many paths".
     """
-    feeds = sorted((r for r in records if r["kind"] == FEED_ITEM), key=lambda r: r["published"])
-    statuses = sorted((r for r in records if r["kind"] != FEED_ITEM), key=lambda r: r["published"])
+    # (by date, then id: shares published in the same second come in one order whatever
+    # order the store reads them in)
+    feeds = sorted((r for r in records if r["kind"] == FEED_ITEM),
+                   key=lambda r: (r["published"], r["id"]))
+    statuses = sorted((r for r in records if r["kind"] != FEED_ITEM),
+                      key=lambda r: (r["published"], r["id"]))
     people: list[str] = []
     for st in statuses:
         author = (st.get("author") or {}).get("handle") or (st.get("author") or {}).get("name")

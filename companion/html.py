@@ -12,7 +12,6 @@ from __future__ import annotations
 import html as htmlmod
 import re
 from functools import lru_cache
-from html.parser import HTMLParser
 from typing import Any
 
 _ALLOWED_TAGS = {
@@ -77,29 +76,36 @@ def to_text(html: str | None) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
-class _LinkCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str, tuple[str, ...]]] = []
-        self._href: str | None = None
-        self._classes: tuple[str, ...] = ()
-        self._text: list[str] = []
+def _link_collector() -> Any:
+    """A parser that collects the ``<a href>`` of some HTML (html.parser is imported only
+    when links are read: a sync of 304s never needs it)."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            a = dict(attrs)
-            self._href = a.get("href") or None
-            self._classes = tuple((a.get("class") or "").split())
-            self._text = []
+    class _LinkCollector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.links: list[tuple[str, str, tuple[str, ...]]] = []
+            self._href: str | None = None
+            self._classes: tuple[str, ...] = ()
+            self._text: list[str] = []
 
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                a = dict(attrs)
+                self._href = a.get("href") or None
+                self._classes = tuple((a.get("class") or "").split())
+                self._text = []
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text).strip(), self._classes))
-            self._href = None
+        def handle_data(self, data: str) -> None:
+            if self._href is not None:
+                self._text.append(data)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a" and self._href is not None:
+                self.links.append((self._href, "".join(self._text).strip(), self._classes))
+                self._href = None
+
+    return _LinkCollector()
 
 
 def links(html: str | None) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -110,7 +116,7 @@ def links(html: str | None) -> list[tuple[str, str, tuple[str, ...]]]:
     """
     if not html or "<a" not in html.lower():
         return []
-    p = _LinkCollector()
+    p = _link_collector()
     p.feed(html)
     p.close()
     return p.links

@@ -98,10 +98,12 @@ def iter_records(c: Context, flt: ItemFilter) -> Iterator[dict[str, Any]]:
 
     if not c.home.inbox_dir.exists():
         return iter(())
+    unread = flt.unread_only and not flt.starred  # (skipped by the keys: issue 14)
     return (
-        c.store.search_items(words, since=flt.since, where=where)
+        c.store.search_items(words, since=flt.since, where=where, unread=unread,
+                             starred=flt.starred)
         if words
-        else c.store.iter_items(since=flt.since, where=where)
+        else c.store.iter_items(since=flt.since, where=where, unread=unread, starred=flt.starred)
     )
 
 

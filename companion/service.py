@@ -83,9 +83,9 @@ class Companion(Context):
     def prepare_sync(self) -> None:
         """Start what a sync of the configured sources needs (parse processes) before the
         caller starts threads of its own, such as a progress bar."""
-        from companion.sources.base import prepare_sources
+        from companion.sync import prepare
 
-        prepare_sources({s.kind for s in self.config.sources})
+        prepare(self, self.config.sources)
 
     def sync(self, prefixes: list[str] | None = None,
              progress: ProgressFn | None = None) -> list[SyncResult]:

@@ -8,6 +8,8 @@ redirects, error statuses, Retry-After, slow, huge and endless bodies, gzip, cha
     srv.route("/drip", body=RSS, drip=0.5)       # a byte every 0.5 s
     srv.route("/reset", body=RSS, reset_after=100)
     srv.requests  # [(method, path, headers)] as the server saw them
+    srv.peak_requests["127.0.0.1:PORT"]      # most requests in flight at once, per Host
+    srv.peak_connections["localhost:PORT"]   # most connections open at once, per Host
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ class FeedServer:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.client_ports: list[int] = []  # each request's client port: kept-alive or not
         self._lock = threading.Lock()
+        # concurrency as the server sees it, per Host header (a client's per-host limits:
+        # "127.0.0.1:PORT" and "localhost:PORT" are two hosts on this one server)
+        self.in_flight: dict[str, int] = {}
+        self.peak_requests: dict[str, int] = {}
+        self.open_connections: dict[str, int] = {}
+        self.peak_connections: dict[str, int] = {}
+        self.peak_total = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,11 +91,31 @@ class FeedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            conn_host: str | None = None
+
+            def handle(self) -> None:  # one connection, its requests one after another
+                try:
+                    super().handle()
+                finally:
+                    if self.conn_host is not None:
+                        server._count(server.open_connections, None, self.conn_host, -1)
+
             def do_HEAD(self) -> None:
-                self._serve(head=True)
+                self._counted(head=True)
 
             def do_GET(self) -> None:
-                self._serve(head=False)
+                self._counted(head=False)
+
+            def _counted(self, head: bool) -> None:
+                host = self.headers.get("Host", "")
+                if self.conn_host is None:
+                    self.conn_host = host
+                    server._count(server.open_connections, server.peak_connections, host, 1)
+                server._count(server.in_flight, server.peak_requests, host, 1)
+                try:
+                    self._serve(head)
+                finally:
+                    server._count(server.in_flight, None, host, -1)
 
             def _serve(self, head: bool) -> None:
                 with server._lock:
@@ -193,6 +222,14 @@ class FeedServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._stop: Callable[[], None] | None = None
 
+    def _count(self, now: dict[str, int], peak: dict[str, int] | None, host: str, step: int) -> None:
+        with self._lock:
+            now[host] = now.get(host, 0) + step
+            if peak is not None:
+                peak[host] = max(peak.get(host, 0), now[host])
+                if now is self.in_flight:
+                    self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
+
     def start(self) -> FeedServer:
         self._stop = serve(self.httpd)
         return self
@@ -204,14 +241,17 @@ class FeedServer:
 
     def route(self, path: str, **kwargs: Any) -> str:
         """Serve ``path``; returns its full URL."""
+        host = kwargs.pop("host", "127.0.0.1")
         body = kwargs.pop("body", b"")
         if isinstance(body, str):
             body = body.encode("utf-8")
         self.routes[path] = Route(body=body, **kwargs)
-        return self.url(path)
+        return self.url(path, host)
 
-    def url(self, path: str) -> str:
-        return self.base_url + path
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        """The full URL of ``path`` (``host="localhost"``: the same server under another
+        name, a second host for a client's per-host limits)."""
+        return f"http://{host}:{self.port}{path}"
 
     def hits(self, path: str) -> int:
         return sum(1 for _, p, _ in self.requests if p == path)

@@ -239,6 +239,39 @@ def test_first_sync_is_bounded_by_count(cli: Any, mastodon: Any, pln_home: Any) 
     assert counter.count == 1 and res[sid]["new"] == 0  # the cursor is the newest status
 
 
+def test_a_first_sync_limit_above_what_one_sync_pages_is_fetched_over_the_next_syncs(
+        cli: Any, mastodon: Any, pln_home: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """first_sync_limit above MAX_PAGES pages (here 2 pages of 40 per sync) is not cut to
+    them (issue 14): the first sync says how far it got, and the next syncs go on backwards
+    from there, after what is new, until the limit; then only what is new is asked for."""
+    import companion.sources.mastodon as mastodon_source
+
+    monkeypatch.setattr(mastodon_source, "MAX_PAGES", 2)
+    login(cli, mastodon)
+    sid = add(cli, "home")
+    set_setting(pln_home, first_sync_limit=150)
+    b = mastodon.client("bob")
+    for n in range(200):
+        b.status_post(f"old post {n}")
+    res = sync(cli)
+    assert res[sid]["new"] == 80
+    assert ("80 of the first 150 statuses fetched; older ones come with the next syncs"
+            in res[sid]["notes"])
+    b.status_post("news")
+    with RequestCounter(mastodon) as counter:
+        res = sync(cli)
+    assert res[sid]["new"] == 1 + 40 and counter.count == 2  # what is new, then one page back
+    with RequestCounter(mastodon) as counter:
+        res = sync(cli)
+    assert res[sid]["new"] == 30 and counter.count == 2  # the last 30 of the 150
+    with RequestCounter(mastodon) as counter:
+        res = sync(cli)
+    assert res[sid]["new"] == 0 and counter.count == 1  # done: only what is new
+    texts = {i["text"] for i in items(cli)}
+    assert {f"old post {n}" for n in range(50, 200)} <= texts and "old post 49" not in texts
+    assert "news" in texts and len(texts) == 151
+
+
 def test_first_sync_is_bounded_by_age(cli: Any, mastodon: Any, pln_home: Any) -> None:
     """A clock three weeks ahead makes every status older than first_sync_days."""
     from datetime import UTC, datetime, timedelta

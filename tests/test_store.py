@@ -122,29 +122,122 @@ def test_index_is_rebuilt_when_missing(tmp_path: Path) -> None:
     assert store.get(recs[0]["id"])
 
 
-def test_an_index_left_behind_by_an_older_pln_is_rebuilt_at_open(tmp_path: Path) -> None:
-    """Before commits (schema 1), a kill between the weeks' write and the index's left items
-    that `pln inbox` listed and `pln show` could not find (issue 12). Opening such a store
-    rebuilds its index once, and a writer keeps the rebuilt one."""
+def _weekly_layout(inbox: Path, version: int, *, drop: str | None = None) -> None:
+    """Turn a store into the layout of schema 1/2 (before segments): one items, bodies and
+    search file per week, and index.json mapping every item id to its week (as 1,024
+    "id=week" buckets) and every link hash to its items; ``drop``: an id the index lost."""
+    weeks: dict[str, dict[str, dict]] = {}
+    for path in sorted(inbox.glob("*-*.json")):
+        kind, seg = path.name[:-5].split("-", 1)
+        data = orjson.loads(path.read_bytes())
+        path.unlink()
+        if kind == "keys":
+            continue
+        week = weeks.setdefault(seg.split(".")[0], {"items": {}, "bodies": {}, "search": {}})
+        if kind == "search":
+            week["search"].update(dict(line.split(" ", 1) for line in
+                                       data["q"]["all"]["v"].splitlines()))
+        else:
+            week[kind].update(data[kind])
+    ids: dict[str, dict[str, str]] = {}
+    links: dict[str, dict[str, str]] = {}
+    from companion.store.records import link_hash
+
+    by_link: dict[str, list[str]] = {}
+    for name, week in weeks.items():
+        (inbox / f"items-{name}.json").write_bytes(orjson.dumps({"items": week["items"]}))
+        (inbox / f"bodies-{name}.json").write_bytes(orjson.dumps({"bodies": week["bodies"]}))
+        blob = "".join(f"{i} {q}\n" for i, q in week["search"].items())
+        (inbox / f"search-{name}.json").write_bytes(orjson.dumps({"q": {"all": {"v": blob}}}))
+        for i, rec in week["items"].items():
+            if i != drop:
+                ids.setdefault(i[:2], {"v": ""})["v"] += f" {i}={name}"
+            if rec.get("link_key"):
+                by_link.setdefault(link_hash(rec["link_key"]), []).append(i)
+    for h, item_ids in by_link.items():
+        links.setdefault(h[:2], {"v": ""})["v"] += f" {h}={','.join(item_ids)}"
+    meta = {"schema": {"version": version}}
+    (inbox / "index.json").write_bytes(orjson.dumps({"_meta": meta, "ids": ids, "links": links}))
+
+
+def _everything(store: TinyDBStore) -> list[tuple]:
+    return [(r["id"], r.get("title"), bool(r.get("read")), bool(r.get("starred")),
+             (store.get(r["id"]) or {}).get("text"), store.get_body(r["id"]).get("html"))
+            for r in store.iter_items()]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_store_of_weekly_files_is_migrated_to_segments(tmp_path: Path, version: int) -> None:
+    """A store written before segments (schema 1 or 2: a week in one set of files however
+    big, an index of every id) is migrated when it is opened: the big week is split into
+    segments of at most SEGMENT_ITEMS items, every segment gets its keys, the old index
+    goes, and every item keeps its flags, body, search text and story link. Schema 1's index
+    could have lost items (issue 12): the keys are derived from the items, so none is lost."""
+    from companion.store.segments import SEGMENT_ITEMS
+
     store = TinyDBStore(tmp_path)
     store.lock("test")
-    recs = fill(store, 20, spread_days=2)
+    recs = [merge(None, item(i, 3 * i / (SEGMENT_ITEMS * 2.5), link=f"https://l.example/{i % 7}"),
+                  "src", NOW) for i in range(int(SEGMENT_ITEMS * 2.5))]
+    recs += [merge(None, item(10_000 + i, 20 + i), "src", NOW) for i in range(5)]
+    store.put_many(recs)  # type: ignore[arg-type]
+    ids = [r["id"] for r, _ in recs]  # type: ignore[misc]
+    store.update_many({ids[0]: {"read": True}, ids[7]: {"starred": True}})
     store.close()
-    index = tmp_path / "inbox" / "index.json"
-    data = orjson.loads(index.read_bytes())
-    data["_meta"]["schema"]["version"] = 1
-    lost = recs[3]["id"]
-    for bucket in data["ids"].values():  # the index as it was before the last items came
-        bucket["v"] = " ".join(p for p in bucket["v"].split() if not p.startswith(lost + "="))
-    index.write_bytes(orjson.dumps(data))
     store = TinyDBStore(tmp_path)
-    store.lock("pln star")
-    assert store.get(lost) is not None and store.count() == 20
-    assert store.update_many({lost: {"starred": True}}) == 1
+    before = _everything(store)
+    inbox = tmp_path / "inbox"
+    _weekly_layout(inbox, version, drop=ids[3])
+    big = max(inbox.glob("items-*.json"), key=lambda p: p.stat().st_size)
+    assert len(orjson.loads(big.read_bytes())["items"]) > 2 * SEGMENT_ITEMS
+
+    store = TinyDBStore(tmp_path)  # a command that only reads: the lock is free, it migrates
+    assert _everything(store) == before
+    assert orjson.loads((inbox / "index.json").read_bytes()) == {
+        "_meta": {"schema": {"version": SCHEMA_VERSION}}}
+    segs = sorted(p.name[6:-5] for p in inbox.glob("items-*.json"))
+    week = big.name[6:-5]
+    assert [s for s in segs if s.startswith(week)] == [week, f"{week}.1", f"{week}.2"]
+    for seg in segs:
+        n = len(orjson.loads((inbox / f"items-{seg}.json").read_bytes())["items"])
+        keys = orjson.loads((inbox / f"keys-{seg}.json").read_bytes())["k"]["ids"]["v"]
+        assert n <= SEGMENT_ITEMS and len(keys.split()) == n
+    store = TinyDBStore(tmp_path)
+    assert store.count() == len(ids) and store.get(ids[3]) is not None
+    key = recs[3][0]["link_key"]  # type: ignore[index]
+    assert key and sorted(store.link_ids(key)) == sorted(
+        r["id"] for r, _ in recs if r.get("link_key") == key)  # type: ignore[misc]
+    assert {r["id"] for r in store.search_items(["body", "1"])} >= {ids[1]}
+    store.lock("test")  # a writer goes on from there: new items fill the last segment
+    store.put_many([merge(None, item(20_000), "src", NOW)])  # type: ignore[list-item]
     store.close()
-    data = orjson.loads(index.read_bytes())
-    assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION == 2
-    assert TinyDBStore(tmp_path).get(lost)["starred"] is True
+    assert TinyDBStore(tmp_path).count() == len(ids) + 1
+
+
+def test_a_store_being_written_is_read_in_the_old_layout_and_migrated_later(
+        tmp_path: Path, pln_home: Path) -> None:
+    """While another pln holds the lock, a command that only reads reads the old layout as
+    it is (and changes no file); the next one that can lock migrates it."""
+    store = TinyDBStore(pln_home)
+    store.lock("test")
+    recs = fill(store, 30, spread_days=3)
+    store.close()
+    _weekly_layout(pln_home / "inbox", 2)
+    files = {p.name: p.read_bytes() for p in (pln_home / "inbox").iterdir()}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, "30"], env=env, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == b"locked"
+        store = TinyDBStore(pln_home)
+        assert [r["title"] for r in store.iter_items()] == [r["title"] for r in recs]
+        assert store.get(recs[5]["id"])["text"] == "Body 5"  # type: ignore[index]
+        assert {p.name: p.read_bytes() for p in (pln_home / "inbox").iterdir()} == files
+    finally:
+        holder.kill()
+        holder.wait()
+    store = TinyDBStore(pln_home)
+    assert store.count() == 30
+    assert list((pln_home / "inbox").glob("keys-*.json"))
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

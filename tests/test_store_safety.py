@@ -31,11 +31,11 @@ def _synced(home: Path, srv: FeedServer, feeds: int = 3, n: int = 6) -> list[dic
 # ----- 1. a kill at any instant leaves a store that opens whole ---------------------------------
 
 
-@pytest.mark.parametrize("point", ["replace:index.json", "replace:state.json", "replace:2"])
+@pytest.mark.parametrize("point", ["replace:keys-*", "replace:state.json", "replace:2"])
 def test_a_kill_while_the_sync_writes_leaves_every_listed_item_reachable(
         feed_server: FeedServer, pln_home: Path, point: str) -> None:
-    """Killed just before index.json (or state.json, or the second file) is renamed into
-    place, in a sync that added items: every item `pln inbox` lists can be shown and
+    """Killed just before a segment's keys (the index of its items; or state.json, or the
+    second file) are renamed into place, in a sync that added items: every item `pln inbox` lists can be shown and
     starred, `read --all` reads them all, and the next sync completes (issue 12: 3 of 3
     trials left items listed but "no item with id …")."""
     before = _synced(pln_home, feed_server)
@@ -145,26 +145,31 @@ def test_an_empty_journal_is_an_error_that_says_it_holds_your_reflections(pln_ho
 
 
 def test_doctor_finds_and_repairs_what_can_be_rebuilt(feed_server: FeedServer, pln_home: Path) -> None:
-    """A lost week, a damaged search file and a stale index: `pln doctor` reports each (exit
-    1), `--repair` keeps a backup of what it replaces, rebuilds the index and the search
-    text, and the next sync fetches the lost week's items again."""
+    """A lost segment, a damaged search file and a damaged index (a segment's keys): `pln
+    doctor` reports each (exit 1), `--repair` keeps a backup of what it replaces, rebuilds
+    the keys and the search text, and the next sync fetches the lost segment's items again."""
     listed = _synced(pln_home, feed_server, feeds=3, n=10)
     inbox = pln_home / "inbox"
     weeks = sorted(inbox.glob("items-*.json"))
-    assert len(weeks) >= 2
+    assert len(weeks) >= 3
     lost = weeks[0]
     lost_ids = set(orjson.loads(lost.read_bytes())["items"])
     lost.write_bytes(b"")
     search = inbox / f"search-{weeks[1].name[6:]}"
     search.write_bytes(b"{not json")
+    keys = inbox / f"keys-{weeks[2].name[6:]}"
+    empty = {"ids": {"v": ""}, "pubs": {"v": ""}, "flags": {"v": ""}, "links": {"v": ""}}
+    keys.write_bytes(orjson.dumps({"k": empty}))  # its items no longer indexed
     r = pln(pln_home, "doctor")
     assert r.returncode == 1
     assert f"problem  {lost}: is empty (0 bytes)" in r.stdout
     assert f"problem  {search}: is corrupt" in r.stdout
+    assert f"problem  {keys}: does not match the segment's items" in r.stdout
     assert "`pln doctor --repair` rebuilds what can be rebuilt" in r.stdout
     r = pln(pln_home, "doctor", "--repair")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert f"repaired {lost}" in r.stdout and "rebuilt from the weeks' items" in r.stdout
+    assert f"repaired {lost}" in r.stdout and f"repaired {keys}" in r.stdout
+    assert "rebuilt from the segment's items" in r.stdout
     backups = list((pln_home / "backups").glob(f"*/inbox/{lost.name}"))
     assert len(backups) == 1 and backups[0].read_bytes() == b""
     assert pln(pln_home, "doctor").stdout.endswith("everything is fine\n")

@@ -158,10 +158,29 @@ def _register() -> None:
 _register()
 
 
+def _only_the_command(argv: list[str]) -> None:
+    """Keep only the command ``argv`` names (`pln sync …`): Typer turns every registered
+    command into a click command on each run, inspecting its signature — work a warm
+    `pln sync` of a few feeds should not pay (issue 14). `pln`, `pln --help`, an unknown
+    name and shell completion keep them all."""
+    from typer.main import get_command_name
+
+    if os.environ.get("_PLN_COMPLETE") or len(argv) < 2 or argv[1].startswith("-"):
+        return
+    name = argv[1]
+    commands = [c for c in app.registered_commands
+                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == name]
+    groups = [g for g in app.registered_groups
+              if (g.name or (g.typer_instance.info.name if g.typer_instance else None)) == name]
+    if commands or groups:
+        app.registered_commands, app.registered_groups = commands, groups
+
+
 def main() -> None:
     """Entry point of the `pln` script."""
     code = 0
     try:
+        _only_the_command(sys.argv)
         app(prog_name="pln")
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

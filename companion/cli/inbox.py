@@ -53,6 +53,10 @@ def _filter(
     )
 
 
+# Without --limit, a terminal gets the newest TERMINAL_LIMIT items and a line saying how many
+# more there are (issue 14: rendering 100,000 unread items took 22 s); --json and pipes get all.
+TERMINAL_LIMIT = 200
+
 _ALL = typer.Option(False, "--all", "-a", help="Include read items.")
 _STARRED = typer.Option(False, "--starred", help="Only starred items.")
 _SOURCE = typer.Option(None, "--source", metavar="ID", help="Only items from this source id.")
@@ -70,7 +74,9 @@ def inbox(
     tag: str | None = _TAG,
     search: str | None = _SEARCH,
     since: str | None = _SINCE,
-    limit: int | None = typer.Option(None, "--limit", "-n", metavar="N", help="At most N items."),
+    limit: int | None = typer.Option(
+        None, "--limit", "-n", metavar="N",
+        help=f"At most N items (on a terminal, {TERMINAL_LIMIT} unless given)."),
     links: bool = typer.Option(
         False, "--links", help="What your network is reading: shared links ranked by people."
     ),
@@ -90,9 +96,14 @@ def inbox(
     if links:
         _links(c, flt, json)
         return
+    capped = limit is None and not json and out.is_terminal
     if json:
         print_json([i.as_json() for i in c.full_items(c.list_items(flt))])
         return
+    if capped:
+        from dataclasses import replace
+
+        flt = replace(flt, limit=TERMINAL_LIMIT + 1)  # (one more: whether there are more)
     items = c.list_items(flt, fold_threads=True)  # your thread: one row
     if not items:
         out.print(_nothing(c, all_=all_, starred=starred,
@@ -100,15 +111,34 @@ def inbox(
         return
     from companion.cli.render import grid
 
+    more = ""
+    if capped and len(items) > TERMINAL_LIMIT:
+        items = items[:TERMINAL_LIMIT]
+        more = _more(c, flt, filtered=any((source, topic, tag, search)))
     now = datetime.now(UTC)
     rows = [_row(i, labels, now) for i in items]
     # the title gets the room first; tags, then signals, give way on a narrow terminal
-    page(
-        grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
-             right=frozenset({1}), mins={2: 10, 4: 8}, drop=(4, 5), fixed=frozenset({0, 1}),
-             max_widths={2: 32}),
-        len(rows) + 1,
-    )
+    table = grid(rows, flex=3, header=["id", "age", "from", "title", "tags", ""],
+                 right=frozenset({1}), mins={2: 10, 4: 8}, drop=(4, 5), fixed=frozenset({0, 1}),
+                 max_widths={2: 32})
+    if more:
+        table.append(Text("\n" + more, style="dim"))
+    page(table, len(rows) + 1 + (2 if more else 0))
+
+
+def _more(c: Any, flt: Any, *, filtered: bool) -> str:
+    """The line under a listing cut at TERMINAL_LIMIT: how many more, and how to see them.
+    Counted from the index when only read/starred/--since filter (cheap); else not counted."""
+    what = "starred" if flt.starred else "unread" if flt.unread_only else ""
+    if filtered:
+        head = f"more {what + ' ' if what else ''}items match"
+    else:
+        total = c.store.count_items(since=flt.since, unread=flt.unread_only and not flt.starred,
+                                    starred=flt.starred)
+        n = total - TERMINAL_LIMIT
+        head = f"{n:,} more {what + ' ' if what else ''}{'item' if n == 1 else 'items'}"
+    return (f"… {head} — `--limit N` lists more (e.g. --limit {TERMINAL_LIMIT * 5}); "
+            "--since, --source, --topic or --search narrow the list")
 
 
 def _lenient(c: Any) -> None:

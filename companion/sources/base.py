@@ -88,13 +88,19 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def prepare_sources(kinds: set[str]) -> None:
-    """Let the modules behind ``kinds`` get ready for a sync (e.g. start parse processes)."""
-    for target in {REGISTRY[k] for k in kinds if k in REGISTRY}:
-        module = importlib.import_module(target.partition(":")[0])
+def prepare_sources(kinds: set[str], fresh: set[str] | None = None) -> None:
+    """Let the modules behind ``kinds`` get ready for a sync (e.g. start parse processes);
+    ``fresh``: the kinds with a source never synced yet (None: all of them)."""
+    modules: dict[str, bool] = {}
+    for k in kinds:
+        if k in REGISTRY:
+            name = REGISTRY[k].partition(":")[0]
+            modules[name] = modules.get(name, False) or fresh is None or k in fresh
+    for name, is_fresh in modules.items():
+        module = importlib.import_module(name)
         ready = getattr(module, "prepare", None)
         if callable(ready):
-            ready()
+            ready(is_fresh)
 
 
 def close_sources() -> None:

@@ -198,6 +198,7 @@ class MastodonSource:
         self.notes: list[str] = []
         self._rate_until: datetime | None = None
         self._link: str | None = None  # the raw Link header of the last response
+        self._paged = 0  # pages requested for the timeline being synced (at most MAX_PAGES)
 
     # ----- the Source protocol --------------------------------------------------------------
 
@@ -275,17 +276,27 @@ class MastodonSource:
         public: bool = False,
         above: Sequence[str] = (),
         by_link: bool = False,
-    ) -> tuple[list[Any], str | None, list[str]]:
-        """Raw statuses newer than ``cursor`` (or the bounded first sync), the new cursor and
-        the ids received above it (see ``companion.sources.paging``).
+    ) -> tuple[list[Any], str | None, list[str], dict[str, Any] | None]:
+        """Raw statuses newer than ``cursor`` (or the bounded first sync), the new cursor, the
+        ids received above it (see ``companion.sources.paging``), and where the first sync's
+        backfill goes on next time (None: nothing left).
 
         Never compares ids: the server's page order decides what is newest. ``by_link``: the
         entries' ids are not positions (bookmarks page by bookmark id), so the cursor is the
         ``Link`` header's, when the server sends one.
         """
         if cursor is None:
-            return self._first_pages(api, host, what, call, now, statuses_of=statuses_of,
-                                     age_bound=age_bound, public=public, by_link=by_link)
+            settings = self.ctx.settings
+            days = settings.first_sync_days
+            cutoff = now - timedelta(days=days) if days and age_bound else None
+            got, first, more = self._back_pages(
+                api, host, what, call, {"limit": PAGE}, settings.first_sync_limit, cutoff,
+                statuses_of=statuses_of, public=public, by_link=by_link)
+            if more is not None:
+                self.notes.append(
+                    f"{len(got)} of the first {settings.first_sync_limit} statuses fetched; "
+                    "older ones come with the next syncs")
+            return got, first[0], first[1], more
         out: list[Any] = []
         seen = set(above)
         above_now = list(above)
@@ -312,30 +323,38 @@ class MastodonSource:
                 break  # (the same cursor again would bring the same page)
         else:
             self.notes.append("more new statuses than one sync fetches; the rest come next sync")
-        return out, cursor, above_now
+        return out, cursor, above_now, None
 
-    def _first_pages(
+    def _back_pages(
         self,
         api: Any,
         host: str,
         what: str,
         call: Callable[..., Any],
-        now: datetime,
+        params: dict[str, Any],
+        left: int,
+        cutoff: datetime | None,
         *,
         statuses_of: Callable[[list[Any]], list[Any]],
-        age_bound: bool,
         public: bool,
         by_link: bool,
-    ) -> tuple[list[Any], str | None, list[str]]:
-        """First sync: newest first, backwards with max_id, bounded by count and age."""
-        settings = self.ctx.settings
-        cutoff = now - timedelta(days=settings.first_sync_days) if settings.first_sync_days else None
+    ) -> tuple[list[Any], tuple[str | None, list[str]], dict[str, Any] | None]:
+        """Page backwards (newest first, with max_id) from ``params``: at most ``left``
+        statuses, none older than ``cutoff``, at most MAX_PAGES pages in all this sync.
+
+        Returns the statuses, the position of the first page (the cursor of a first sync) and
+        where to go on next sync when the pages ran out first (issue 14: a first_sync_limit
+        above what one sync pages was silently cut to it).
+        """
         out: list[Any] = []
-        cursor: str | None = None
-        above: list[str] = []
+        first: tuple[str | None, list[str]] = (None, [])
         seen: set[str] = set()
-        params: dict[str, Any] = {"limit": PAGE}
-        for n in range(MAX_PAGES):
+        n = 0
+        while True:
+            if self._paged >= MAX_PAGES:  # the rest next sync, from here
+                more = {"max_id": params.get("max_id"), "left": left - len(out),
+                        "until": iso(cutoff) if cutoff else None}
+                return out, first, more if more["max_id"] is not None else None
             raw = self._page(api, host, what, call, params, public)
             link = self._link
             page = newest_first(raw)
@@ -343,48 +362,71 @@ class MastodonSource:
             if not new:
                 break  # an empty page, or one that repeats
             seen.update(i for i in map(entry_id, new) if i is not None)
-            if n == 0:
-                cursor, above = position(page)
+            if n == 0 and "max_id" not in params:
+                first = position(page)
                 if by_link:
-                    cursor, above = link_param(link, "prev", ("min_id", "since_id")) or cursor, []
+                    first = (link_param(link, "prev", ("min_id", "since_id")) or first[0], [])
+            n += 1
             too_old = False
             for entry in new:
                 created = as_datetime(entry.get("created_at"))
-                if age_bound and cutoff and created is not None and created < cutoff:
+                if cutoff and created is not None and created < cutoff:
                     too_old = True
                     continue
                 out.extend(statuses_of([entry]))
-            if len(out) >= settings.first_sync_limit:
-                out = out[: settings.first_sync_limit]
+            if len(out) >= left:
+                out = out[:left]
                 break
-            if too_old or len(raw) < PAGE or self._rate_limited():
+            if too_old or len(raw) < PAGE:
                 break
             nxt = link_param(link, "next", ("max_id",)) if by_link else None
             nxt = nxt or entry_id(page[-1])
             if nxt is None or nxt == params.get("max_id"):
                 break
             params = {"limit": PAGE, "max_id": nxt}
-        return out, cursor, above
+            if self._rate_limited():  # the rest after the reset, from here
+                return out, first, {"max_id": nxt, "left": left - len(out),
+                                    "until": iso(cutoff) if cutoff else None}
+        return out, first, None
 
     def _timeline(
         self, api: Any, host: str, what: str, call: Callable[..., Any], pos: dict[str, Any],
         now: datetime, **options: Any,
     ) -> list[Any]:
         """Page ``call`` from the position in ``pos`` (its ``cursor`` and ``above``, the ids
-        received above the cursor) and move ``pos`` to where the next sync starts."""
-        raw, cursor, above = self._pages(api, host, what, call, pos.get("cursor"), now,
-                                         above=pos.get("above") or (), **options)
+        received above the cursor) and move ``pos`` to where the next sync starts. A first
+        sync that ran out of pages before ``first_sync_limit`` goes on backwards from where
+        it stopped (``backfill``) in the next syncs, after what is new."""
+        self._paged = 0
+        backfill = pos.get("backfill") if pos.get("cursor") is not None else None
+        raw, cursor, above, more = self._pages(api, host, what, call, pos.get("cursor"), now,
+                                               above=pos.get("above") or (), **options)
+        if backfill and not self._rate_limited():
+            until = backfill.get("until")
+            older, _, more = self._back_pages(
+                api, host, what, call, {"limit": PAGE, "max_id": backfill["max_id"]},
+                int(backfill.get("left", 0)), parse_iso(until) if until else None,
+                statuses_of=options.get("statuses_of", lambda page: page),
+                public=options.get("public", False), by_link=options.get("by_link", False))
+            raw = raw + older
+        elif backfill:
+            more = backfill  # (rate limited: the backfill waits for the next sync)
         pos["cursor"] = cursor
         if above:
             pos["above"] = above
         else:
             pos.pop("above", None)
+        if more and more.get("left", 0) > 0 and more.get("max_id"):
+            pos["backfill"] = more
+        else:
+            pos.pop("backfill", None)
         return raw
 
     def _page(
         self, api: Any, host: str, what: str, call: Callable[..., Any], params: dict[str, Any],
         public: bool,
     ) -> list[Any]:
+        self._paged += 1
         page = self._call(api, host, what, call, public=public, **params)
         if not isinstance(page, list):
             raise ParseError(f"{host} sent something other than a list of statuses for {what}",
@@ -459,8 +501,8 @@ class MastodonSource:
             if not list_id:
                 list_id = self._resolve_list(api, host, name)
                 if state.get("list_id") not in (None, list_id):
-                    state.pop("cursor", None)  # a different list now has that name
-                    state.pop("above", None)
+                    for k in ("cursor", "above", "backfill"):  # another list has that name
+                        state.pop(k, None)
                 state["list_id"] = list_id
             try:
                 raw = self._timeline(
@@ -493,6 +535,7 @@ class MastodonSource:
     ) -> tuple[list[Any], dict[str, Any]]:
         cursors: dict[str, str | None] = dict(state.get("tags") or {})
         aboves: dict[str, list[str]] = dict(state.get("tags_above") or {})
+        backfills: dict[str, Any] = dict(state.get("tags_backfill") or {})
         checked = state.get("tags_checked")
         if checked is None or now - parse_iso(checked) >= FOLLOWED_TAGS_TTL:
             followed = self._call(api, host, "followed hashtags", api.followed_tags, limit=200)
@@ -508,13 +551,18 @@ class MastodonSource:
         for name in cursors:
             if self._rate_limited():
                 break
-            pos: dict[str, Any] = {"cursor": cursors[name], "above": aboves.get(name)}
+            pos: dict[str, Any] = {"cursor": cursors[name], "above": aboves.get(name),
+                                   "backfill": backfills.get(name)}
             raw.extend(self._timeline(
                 api, host, f"#{name}", lambda n=name, **p: hashtag_timeline(api, n, **p), pos, now,
             ))
             cursors[name] = pos["cursor"]
             aboves[name] = pos.get("above") or []
+            backfills[name] = pos.get("backfill")
         state["tags"] = cursors
+        state["tags_backfill"] = {n: b for n, b in backfills.items() if b and n in cursors}
+        if not state["tags_backfill"]:
+            del state["tags_backfill"]
         state["tags_above"] = {n: a for n, a in aboves.items() if a and n in cursors}
         if not state["tags_above"]:
             del state["tags_above"]
@@ -530,7 +578,7 @@ class MastodonSource:
         account lives there, else the account's own instance (what it knows of them)."""
         spec = self.spec
         if state.get("via") != account.instance:  # ids are the server's: start afresh
-            for k in (*_PUBLIC_KEYS, "account_id", "cursor", "above"):
+            for k in (*_PUBLIC_KEYS, "account_id", "cursor", "above", "backfill"):
                 state.pop(k, None)
             state["via"] = account.instance
         host = host_of(account.instance)
@@ -584,14 +632,14 @@ class MastodonSource:
         host = spec.host or ""
         base = host_base_url(host)
         if state.pop("via", None):  # was read through an account: that server's ids
-            for k in ("account_id", "cursor", "above"):
+            for k in ("account_id", "cursor", "above", "backfill"):
                 state.pop(k, None)
         if state.get("mode") == "rss":
             checked = state.get("api_checked")
             if checked and now - parse_iso(checked) < API_RECHECK:
                 return self._fetch_rss(base, host, state, now)
         api = self._client(base, None)
-        pos: dict[str, Any] = {k: state[k] for k in ("cursor", "above") if k in state}
+        pos: dict[str, Any] = {k: state[k] for k in ("cursor", "above", "backfill") if k in state}
         try:
             if spec.kind == ACCOUNT:
                 user = spec.target.lstrip("@").split("@")[0]
@@ -622,7 +670,7 @@ class MastodonSource:
             api.session.close()
         if state.get("mode") == "rss":
             self.notes.append(f"{host} now allows public API access; no longer using its RSS feed")
-        for k in (*_PUBLIC_KEYS, "above"):
+        for k in (*_PUBLIC_KEYS, "above", "backfill"):
             state.pop(k, None)
         state.update(pos)
         return self._result(raw, host, state)

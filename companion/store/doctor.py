@@ -2,9 +2,9 @@
 
 What each file is worth decides what a repair does (issue 12):
 
-- ``index.json`` and ``search-WEEK.json`` are derived from the weeks' items (and bodies):
-  rebuilt from them.
-- ``items-WEEK.json`` and ``bodies-WEEK.json`` hold what was fetched, and flags: a damaged
+- ``keys-SEG.json`` and ``search-SEG.json`` are derived from a segment's items (and bodies):
+  rebuilt from them. ``index.json`` holds only the schema version: written again.
+- ``items-SEG.json`` and ``bodies-SEG.json`` hold what was fetched, and flags: a damaged
   one is moved to the backup folder (bodies: replaced by an empty one), and every source's
   sync state is reset so that the next sync fetches again what the sources still carry.
 - ``state.json`` (ETags, cursors, health) is moved aside: the next sync starts afresh, and
@@ -26,14 +26,14 @@ from companion.errors import StorageError
 from companion.search import search_text
 from companion.storage_io import write_file
 from companion.store import files
-from companion.store.tinydb_store import (
-    HEAVY_FIELDS,
-    TinyDBStore,
-    _link_hash,
-)
+from companion.store.records import HEAVY_FIELDS, link_hash
+from companion.store.segments import is_seg, key_entry, keys_docs, keys_of
+from companion.store.tinydb_store import TinyDBStore
 from companion.words import plural
 
 Backup = Callable[[Path], Path]  # moves a file into the backup folder; returns where to
+
+_KINDS = ("items", "bodies", "search", "keys")
 
 
 @dataclass
@@ -70,25 +70,40 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
             findings.append(f)
 
     inbox = store.inbox_dir
-    weeks = sorted({p.name.split("-", 1)[1][:-5] for p in inbox.glob("*-*.json")
-                    if p.name.startswith(("items-", "bodies-", "search-"))})
+    # index.json first: the store reads its schema version before any segment
+    index_path = inbox / "index.json"
+    if index_path.exists():
+        checked += 1
+        try:
+            files.read_json(index_path)
+        except StorageError as e:
+            f = Finding(index_path, _why(e))
+            if repair:
+                backup(index_path)
+                store.discard()
+                store._write_meta()
+                store.flush()
+                f.repaired = "written again (it holds the schema version)"
+            findings.append(f)
+    segs = sorted({p.name.split("-", 1)[1][:-5] for p in inbox.glob("*-*.json")
+                   if p.name.startswith(tuple(f"{k}-" for k in _KINDS))
+                   and is_seg(p.name.split("-", 1)[1][:-5])})
     rebuild_search: set[str] = set()
-    damaged_weeks: set[str] = set()
-    for week in weeks:
-        items_path, bodies_path, search_path = (inbox / f"{k}-{week}.json"
-                                                for k in ("items", "bodies", "search"))
-        checked += sum(p.exists() for p in (items_path, bodies_path, search_path))
+    rebuild_keys: set[str] = set()
+    for seg in segs:
+        items_path, bodies_path, search_path, keys_path = (inbox / f"{k}-{seg}.json"
+                                                           for k in _KINDS)
+        checked += sum(p.exists() for p in (items_path, bodies_path, search_path, keys_path))
         items, bad = _table(items_path, "items")
         if bad:
-            damaged_weeks.add(week)
             f = Finding(items_path, bad)
             if repair:
                 where = backup(items_path)
-                for other in (bodies_path, search_path):
+                for other in (bodies_path, search_path, keys_path):
                     if other.exists():
                         backup(other)
-                f.repaired = (f"moved to {where} with the week's bodies and search text; the "
-                              "next sync fetches again what its sources still carry")
+                f.repaired = (f"moved to {where} with the segment's bodies, search text and "
+                              "keys; the next sync fetches again what its sources still carry")
                 refetch = True
             findings.append(f)
             continue
@@ -106,46 +121,43 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
         elif items is not None:
             missing = [i for i in items if i not in (bodies or {})]
             if missing:
-                f = Finding(bodies_path, f"{plural(len(missing), 'item')} of the week {'has' if len(missing) == 1 else 'have'} no body")
+                f = Finding(bodies_path, f"{plural(len(missing), 'item')} of the segment {'has' if len(missing) == 1 else 'have'} no body")
                 if repair:
                     f.repaired = "the next sync fetches their texts again"
                     refetch = True
                 findings.append(f)
-        search, bad = _table(search_path, "q")
         expected = set(items or {})
-        if not bad and search is not None:
-            blob = (search.get("all") or {}).get("v", "")
-            if set(_blob_lines_of(blob)) != expected:
-                bad = "does not match the week's items"
-        elif not bad and expected:
-            bad = "is missing"
-        if bad:
-            f = Finding(search_path, bad)
-            if repair:
-                if search_path.exists() and "missing" not in bad:
-                    backup(search_path)
-                rebuild_search.add(week)
-                f.repaired = "rebuilt from the week's items"
-            findings.append(f)
+        for path, name, rebuild in ((search_path, "q", rebuild_search),
+                                    (keys_path, "k", rebuild_keys)):
+            table, bad = _table(path, name)
+            if not bad and table is not None:
+                if (set(_blob_lines_of((table.get("all") or {}).get("v", ""))) != expected
+                        if name == "q" else table != _expected_keys(items or {})):
+                    bad = "does not match the segment's items"
+            elif not bad and expected:
+                bad = "is missing"
+            if bad:
+                f = Finding(path, bad)
+                if repair:
+                    if path.exists() and "missing" not in bad:
+                        backup(path)
+                    rebuild.add(seg)
+                    f.repaired = "rebuilt from the segment's items"
+                findings.append(f)
+    if segs and not index_path.exists():
+        f = Finding(index_path, "is missing")
+        if repair:
+            f.repaired = "written again (it holds the schema version)"
+        findings.append(f)
 
     store.discard()  # (files were moved: read everything again)
-    index_path = inbox / "index.json"
-    checked += index_path.exists()
-    if damaged_weeks and not repair:
-        problem = ""  # (compared once the damaged weeks are repaired)
-    else:
-        problem = _index_problem(store, index_path)
-    if problem:
-        f = Finding(index_path, problem)
-        if repair:
-            if index_path.exists():
-                backup(index_path)
-            store.discard()
-            n = store.rebuild_index()
-            f.repaired = f"rebuilt from the weeks' items ({n} items)"
-        findings.append(f)
-    for week in rebuild_search:
-        _rebuild_search(store, week)
+    if repair:
+        for seg in rebuild_keys:
+            store._key_edits[seg] = store._derive_keys(seg)
+        if segs and not index_path.exists():
+            store._write_meta()
+    for seg in rebuild_search:
+        _rebuild_search(store, seg)
 
     if refetch and repair:
         states = store.all_states() if state_path.exists() else {}
@@ -157,6 +169,13 @@ def check_inbox(store: TinyDBStore, *, repair: bool, backup: Backup) -> tuple[li
     if repair:
         store.flush()
     return findings, checked
+
+
+def _expected_keys(items: dict[str, Any]) -> dict[str, Any]:
+    """A segment's keys (as stored) as its items give them."""
+    return keys_docs(keys_of({
+        i: key_entry(r, link_hash(r["link_key"]) if r.get("link_key") else None)
+        for i, r in items.items()}))
 
 
 def _why(e: StorageError) -> str:
@@ -186,42 +205,13 @@ def _blob_lines_of(blob: str) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in blob.split("\n") if " " in line)
 
 
-def _rebuild_search(store: TinyDBStore, week: str) -> None:
-    """A week's search text again from its items and bodies."""
-    items = store._shard(week).table("items")._read_table()
-    bodies = store._body_db(week).table("bodies")._read_table()
+def _rebuild_search(store: TinyDBStore, seg: str) -> None:
+    """A segment's search text again from its items and bodies."""
+    items = store._items_of(seg)
+    bodies = store._body_db(seg).table("bodies")._read_table()
     lines = {}
     for item_id, light in items.items():
         body = bodies.get(item_id) or {}
         rec = {**light, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
         lines[item_id] = search_text(rec, body.get("html", "")).replace("\n", " ")
-    store._search_edits[week] = lines  # written back by the next flush
-
-
-def _index_problem(store: TinyDBStore, index_path: Path) -> str:
-    """What is wrong with the index compared with the weeks' items ('' when nothing)."""
-    if not index_path.exists():
-        return "is missing" if any(index_path.parent.glob("items-*.json")) else ""
-    try:
-        files.read_json(index_path)
-        ids = dict(store._id_map().items())
-        links = {k: set(v.split(",")) for k, v in store._link_map().items()}
-    except StorageError as e:
-        return _why(e)
-    want_ids: dict[str, str] = {}
-    want_links: dict[str, set[str]] = {}
-    for week in store.shard_keys():
-        for item_id, rec in store._shard(week).table("items")._read_table().items():
-            want_ids[item_id] = week
-            if rec.get("link_key"):
-                want_links.setdefault(_link_hash(rec["link_key"]), set()).add(item_id)
-        store.release_clean()
-    if ids != want_ids:
-        lost = len(set(want_ids) - set(ids))
-        extra = len(set(ids) - set(want_ids))
-        moved = sum(1 for i in set(ids) & set(want_ids) if ids[i] != want_ids[i])
-        return (f"does not match the weeks' items ({lost} not indexed, {extra} indexed but "
-                f"gone, {moved} in the wrong week)")
-    if links != want_links:
-        return "does not match the weeks' items (the links shared between items)"
-    return ""
+    store._search_edits[seg] = lines  # written back by the next flush

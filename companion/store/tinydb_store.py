@@ -1,331 +1,108 @@
-"""TinyDB storage for the inbox, per-source sync state and the journal.
+"""The inbox store: items in segments, per-source sync state (the journal is in journal.py,
+TinyDB's plumbing in db.py, the segment formats in segments.py, commits in files.py).
 
 Only the modules of this package import tinydb. Layout under the data directory::
 
-    inbox/index.json            schema version + item id -> shard
-    inbox/items-2026-W47.json   light records of the items published that ISO week
-    inbox/bodies-2026-W47.json  their sanitized HTML bodies (read only by `show` / export)
-    inbox/search-2026-W47.json  their folded text (title, text, author) for --search, as one
-                                string of "id text" lines
-    state.json                  per-source sync state (ETag, cursor, health)
-    commit.json                 only while a commit renames its files (see files.py)
-    journal.json                reflections — never written by inbox operations
+    inbox/index.json              the schema version
+    inbox/items-2026-W47.json     light records of a segment of the items published that ISO
+                                  week (``companion.store.segments``: at most SEGMENT_ITEMS
+                                  items; the next ones are items-2026-W47.1.json, …)
+    inbox/bodies-2026-W47.json    their sanitized HTML bodies (read only by `show` / export)
+    inbox/search-2026-W47.json    their folded text (title, text, author) for --search, as one
+                                  string of "id text" lines
+    inbox/keys-2026-W47.json      the segment's index: "published id flags link" lines
+    state.json                    per-source sync state (ETag, cursor, health)
+    commit.json                   only while a commit renames its files (see files.py)
+    journal.json                  reflections — never written by inbox operations
 
-Why shards: TinyDB keeps a whole file in memory and rewrites it on every write; one file of
-100,000 items costs >1 s and >600 MB to load (issue 2). A week of items is a few MB, so
-`pln inbox --limit 50` reads only the newest shards, and a sync rewrites only the weeks it
-touched. The files a command changed are written together, once per command (or per
-batch of a sync): CachingMiddleware keeps changes in memory, ``flush`` commits them all or
-none (``files.Commit``), so a crash leaves the old store or the new one.
+Why segments: TinyDB keeps a whole file in memory and rewrites it on every write; one file
+of 100,000 items costs >1 s and >600 MB to load (issue 2), and a week can hold that many
+(issue 14: a sync of 200 items into such a week rewrote 40 MB and took 1.2 GB). A segment
+holds a few hundred items, so a listing reads the few segments it shows, a lookup by id one,
+and a sync rewrites the week's last segment and what it adds. The files a command changed
+are written together, once per command (or per batch of a sync): CachingMiddleware keeps
+changes in memory, ``flush`` commits them all or none (``files.Commit``), so a crash leaves
+the old store or the new one.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
-from tinydb.storages import MemoryStorage
-from tinydb.table import Document, Table
+from typing import Any
 
 from companion import ids as idmod
-from companion.errors import NotFoundError, StorageError
-from companion.html import summary as words_summary
+from companion.errors import LockedError, NotFoundError, StorageError
 from companion.locking import WriteLock, lock_for
-from companion.search import search_text
 from companion.storage_io import clean_stale_temps
 from companion.store import files
-from companion.store.files import Commit, OrjsonStorage, Stage
-
-SCHEMA_VERSION = 2  # bump with an entry in MIGRATIONS when the layout changes
-
-# Migrations from version N to N+1, applied in order when an older index is opened.
-# Each takes the store (with raw access to every shard) and must be idempotent.
-MIGRATIONS: dict[int, Callable[[TinyDBStore], None]] = {
-    # 1 -> 2: commits (files.Commit). A pln before them, killed while it wrote, could leave
-    # the index behind its weeks: items listed but not found by id (issue 12). Rebuilt once.
-    1: lambda store: store.rebuild_index() and None,
-}
-
-
-class _Cache(CachingMiddleware):
-    # Flush once per command (on close), never in the middle of one.
-    WRITE_CACHE_SIZE = 1 << 60
-
-
-class StrIdTable(Table):
-    """A TinyDB table whose document ids are pln's short string ids."""
-
-    document_id_class = str  # type: ignore[assignment]
-
-    def _get_next_id(self) -> Any:  # pragma: no cover - ids are always given
-        raise StorageError("internal error: documents need an explicit id")
-
-    def _update_table(self, updater: Callable[[dict[Any, Any]], None]) -> None:
-        # TinyDB converts every key to document_id_class and back on each update (two
-        # 100k-entry dict copies for the index); our ids are already strings, so the table
-        # is updated in place and handed back to the (caching) storage once.
-        tables = self._storage.read() or {}
-        table = tables.setdefault(self.name, {})
-        updater(table)
-        self._storage.write(tables)
-        self.clear_cache()
-
-
-class _DB(TinyDB):
-    table_class = StrIdTable
-
-
-def _open_db(path: Path | None, stage: Stage | None = None) -> _DB:
-    if path is None:
-        return _DB(storage=MemoryStorage)
-    return _DB(path, stage, storage=_Cache(OrjsonStorage))
-
-
-def _file(db: _DB) -> OrjsonStorage | None:
-    """The file behind a (caching) database, None in memory."""
-    storage = db.storage
-    return storage.storage if isinstance(storage, _Cache) else None  # type: ignore[no-any-return]
-
-
-def _is_dirty(db: _DB) -> bool:
-    storage = db.storage
-    return isinstance(storage, _Cache) and storage._cache_modified_count > 0
-
-
-def _flush(db: _DB) -> None:
-    storage = db.storage
-    if isinstance(storage, _Cache):
-        storage.flush()
-
-
-# Fields kept with the body rather than in the weekly items file: listing, filtering and
-# search never need them, and they are most of a record's size (issue 2: light metadata
-# apart from heavy bodies). `get()` returns them merged back; `iter_items()` does not.
-HEAVY_FIELDS = frozenset(
-    {"text", "media", "mentions", "hash", "first_seen", "updated", "published_guessed"}
+from companion.store.db import (
+    _DB,
+    StrIdTable,
+    _drop_docs,
+    _file,
+    _flush,
+    _is_dirty,
+    _open_db,
+    _put_docs,
+    _table,
 )
-SUMMARY_CHARS = 200
+from companion.store.files import Commit, Stage
+from companion.store.journal import TinyDBJournal
+from companion.store.records import (
+    HEAVY_FIELDS,
+    SUMMARY_CHARS,
+    PreparedPut,
+    iso_z,
+    link_hash,
+    prepare_put,
+    shard_key,
+    split_record,
+    week_start,
+)
+from companion.store.segments import (
+    SEGMENT_ITEMS,
+    KeyEntry,
+    Keys,
+    blob_search,
+    entries_of,
+    flags_of,
+    is_seg,
+    key_entry,
+    keys_docs,
+    keys_from_docs,
+    keys_of,
+    search_lines,
+    search_text_of,
+    seg_name,
+    seg_number,
+    week_of,
+)
 
+__all__ = [
+    "HEAVY_FIELDS", "SCHEMA_VERSION", "SEGMENT_ITEMS", "SUMMARY_CHARS", "PreparedPut",
+    "TinyDBJournal", "TinyDBStore", "iso_z", "prepare_put", "shard_key", "split_record",
+    "week_start",
+]
 
-_REQUIRED = frozenset({"id", "kind", "sources", "published"})
+SCHEMA_VERSION = 3  # bump with an entry in companion.store.migrate when the layout changes
 
+_blob_search = blob_search  # (the name tests and older callers know)
+_link_hash = link_hash
 
-def split_record(rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(light, heavy) parts of a full record; light gets ``summary``: the text's first line,
-    or for an item whose text is rendered from its HTML when read, the start of its words.
-    ``words`` (from ItemData.words) is for the summary and the search index, never stored.
-
-    Empty and false values are left out of the light part (a fifth of its size and parse
-    time): readers use ``rec.get(field)`` for everything but id, kind, sources, published.
-    """
-    light = {k: v for k, v in rec.items()
-             if (v or k in _REQUIRED) and k not in HEAVY_FIELDS and k != "words"}
-    heavy = {k: rec[k] for k in HEAVY_FIELDS if k in rec}
-    text = heavy.pop("text", "")
-    if text:
-        heavy["text"] = text
-    if text or "words" in rec:  # fresh content; otherwise the record's summary stands
-        summary = text.strip().split("\n", 1)[0] if text else words_summary(rec["words"], SUMMARY_CHARS)
-        light.pop("summary", None)
-        if summary:
-            light["summary"] = summary[:SUMMARY_CHARS]
-    return light, heavy
-
-
-# link key -> _link_hash: a sync hashes each new link twice (to index it, to join its story),
-# and prepared puts bring theirs from the parse workers
-_LINK_HASHES: dict[str, str] = {}
-
-
-def _link_hash(key: str, known: str | None = None) -> str:
-    """A short fixed-size stand-in for a (long) link key in the index (``known``: the one a
-    parse worker computed)."""
-    h = _LINK_HASHES.get(key)
-    if h is None:
-        if len(_LINK_HASHES) >= 65536:
-            _LINK_HASHES.clear()
-        h = _LINK_HASHES[key] = known or idmod.digest(key, 12)
-    return h
-
-
-class PreparedPut(NamedTuple):
-    """One item as the store files it (see ``prepare_put``)."""
-
-    id: str
-    shard: str  # shard_key(published)
-    link_key: str | None
-    link_hash: str | None
-    light: dict[str, Any]  # the record in the week's items file
-    body: dict[str, Any]  # its html and HEAVY_FIELDS, in the week's bodies file
-    search: str  # its folded search text, one line
-
-
-def prepare_put(rec: dict[str, Any], body: dict[str, Any]) -> PreparedPut:
-    """What ``put_prepared`` files for a full record and its body. Pure: sync runs it in
-    the feed parse workers for new items (decide.merge gives the record)."""
-    light, heavy = split_record(rec)
-    html = body.get("html", "")
-    lk = rec.get("link_key") or None
-    return PreparedPut(
-        id=rec["id"],
-        shard=shard_key(rec["published"]),
-        link_key=lk,
-        link_hash=_link_hash(lk) if lk else None,
-        light=light,
-        body={"html": html, **heavy},
-        search=search_text(rec, html).replace("\n", " "),  # one line per item
-    )
-
-
-def iso_z(dt: datetime) -> str:
-    """Same format as stored ``published`` values (so strings compare as times)."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def shard_key(published: str) -> str:
-    """The ISO week of an ISO-8601 UTC timestamp: ``2026-W47``."""
-    try:
-        dt = datetime.fromisoformat(published)
-    except (TypeError, ValueError):
-        dt = datetime(1970, 1, 1, tzinfo=UTC)
-    day = dt.toordinal()
-    week = _WEEKS.get(day)
-    if week is None:  # (a sync files thousands of items from a few hundred days)
-        year, n, _ = dt.isocalendar()
-        week = _WEEKS[day] = f"{year:04d}-W{n:02d}"
-    return week
-
-
-_WEEKS: dict[int, str] = {}
-
-
-def week_start(key: str) -> datetime:
-    """The first instant (Monday 00:00 UTC) of a shard's week."""
-    year, week = key.split("-W")
-    return datetime.fromisocalendar(int(year), int(week), 1).replace(tzinfo=UTC)
-
-
-class BucketMap:
-    """A large ``str -> str`` map kept in a TinyDB table as 1,024 documents, one per
-    two-character key prefix, each holding ``{"v": "key=value key=value …"}``.
-
-    Why: the index maps 100k+ item ids to weeks and link hashes to item ids. As 100k JSON
-    documents it takes ~0.1 s to load on every command; as 1,024 strings it loads in a few
-    ms, and a lookup (or an id prefix of 2+ characters) splits only one bucket.
-    Keys and values never contain spaces or "=" (ids and weeks are base32 / ISO weeks).
-    """
-
-    def __init__(self, table: StrIdTable) -> None:
-        self.table = table
-        self._parsed: dict[str, dict[str, str]] = {}
-        self._dirty: set[str] = set()
-
-    def _bucket(self, b: str) -> dict[str, str]:
-        parsed = self._parsed.get(b)
-        if parsed is None:
-            raw = self.table._read_table().get(b)
-            text = raw.get("v", "") if raw else ""
-            parsed = self._parsed[b] = dict(p.split("=", 1) for p in text.split()) if text else {}
-        return parsed
-
-    def get(self, key: str) -> str | None:
-        return self._bucket(key[:2]).get(key)
-
-    def set(self, key: str, value: str) -> None:
-        self._bucket(key[:2])[key] = value
-        self._dirty.add(key[:2])
-
-    def pop(self, key: str) -> None:
-        if self._bucket(key[:2]).pop(key, None) is not None:
-            self._dirty.add(key[:2])
-
-    def keys(self, prefix: str = "") -> list[str]:
-        """Keys starting with ``prefix`` (reads one bucket when the prefix has 2+ chars)."""
-        buckets = [prefix[:2]] if len(prefix) >= 2 else self._buckets()
-        return [k for b in buckets for k in self._bucket(b) if k.startswith(prefix)]
-
-    def _buckets(self) -> list[str]:
-        stored = self.table._read_table()
-        return [*stored, *(b for b in self._parsed if b not in stored)]
-
-    def __len__(self) -> int:
-        stored = self.table._read_table()
-        return sum(len(self._parsed[b]) if b in self._parsed else stored[b].get("v", "").count("=")
-                   for b in self._buckets())
-
-    def items(self) -> Iterator[tuple[str, str]]:
-        for b in self._buckets():
-            yield from list(self._bucket(b).items())
-
-    def replace_all(self, mapping: dict[str, str]) -> None:
-        self._parsed = {}
-        for k, v in mapping.items():
-            self._parsed.setdefault(k[:2], {})[k] = v
-        self._dirty = set(self._parsed)
-        self.table.truncate()
-        self.commit()
-
-    def commit(self) -> None:
-        """Write changed buckets back into the table (before the file is flushed)."""
-        if not self._dirty:
-            return
-        dirty = {b: {"v": " ".join(f"{k}={v}" for k, v in self._parsed[b].items())}
-                 for b in self._dirty}
-
-        def update(t: dict[Any, Any]) -> None:
-            for b, doc in dirty.items():
-                if doc["v"]:
-                    t[b] = doc
-                else:
-                    t.pop(b, None)
-
-        self.table._update_table(update)
-        self._dirty.clear()
-
-
-def _blob_lines(db: _DB) -> dict[str, str]:
-    """A week's search text as {id: folded text} (parsed from its one-string form)."""
-    doc = db.table("q")._read_table().get("all")
-    if not doc or not doc.get("v"):
-        return {}
-    return dict(line.split(" ", 1) for line in doc["v"].split("\n") if line)
-
-
-def _blob_write(db: _DB, lines: dict[str, str]) -> None:
-    """Store a week's search text back as one string of "id text" lines."""
-    blob = "".join(f"{i} {q}\n" for i, q in lines.items())
-    db.table("q")._update_table(lambda t: t.__setitem__("all", {"v": blob}))
-
-
-def _blob_search(blob: str, words: list[str]) -> set[str]:
-    """Ids of the lines ("id folded-text") of ``blob`` that contain every word.
-
-    The week's text is one string, so JSON parsing is trivial and the first word is found
-    with str.find at C speed; the other words are checked only on lines that matched.
-    """
-    hits: set[str] = set()
-    first, rest = words[0], words[1:]
-    pos = blob.find(first)
-    while pos != -1:
-        start = blob.rfind("\n", 0, pos) + 1
-        end = blob.find("\n", pos)
-        if end == -1:
-            end = len(blob)
-        line = blob[start:end]
-        sep = line.find(" ")
-        text = line[sep + 1:]
-        if first in text and all(w in text for w in rest):  # (the match may be in the id)
-            hits.add(line[:sep])
-        pos = blob.find(first, end)
-    return hits
+# Segments a listing keeps open while it merges a week's segments newest first: the segments
+# of one sync overlap in time, those of different syncs mostly do not.
+_OPEN_SEGMENTS = 24
 
 
 class TinyDBStore:
-    """The inbox (sharded items + bodies), per-source state, behind one class.
+    """The inbox (items, bodies, search text and keys in segments), per-source state, behind
+    one class.
 
     ``data_dir=None`` keeps everything in memory (for tests of pure logic).
     """
@@ -333,16 +110,30 @@ class TinyDBStore:
     def __init__(self, data_dir: Path | None) -> None:
         self.data_dir = data_dir
         self.inbox_dir = data_dir / "inbox" if data_dir else None
-        self._shards: dict[str, _DB] = {}
+        # cached files of segments, by segment
+        self._items: dict[str, _DB] = {}
         self._bodies: dict[str, _DB] = {}
         self._search: dict[str, _DB] = {}
-        # weeks whose search text is being changed: parsed once, written back at flush
-        # (a sync of 200 feeds into one week must not re-split it 200 times)
+        self._keydbs: dict[str, _DB] = {}
+        # segments whose search text is being changed: parsed once, written back at flush
+        # (a sync of 200 feeds into one segment must not re-split it 200 times)
         self._search_edits: dict[str, dict[str, str]] = {}
-        self._memory_keys: set[str] = set()
+        # segments whose keys are being changed ({id: entry}), written back at flush
+        self._key_edits: dict[str, dict[str, KeyEntry]] = {}
+        self._keys_cache: dict[str, Keys] = {}
+        # segments without a keys file (an older store, a lost file): derived from their
+        # items, written by the next pln that writes
+        self._derived: set[str] = set()
+        self._mem_segs: set[str] = set()  # segments made or filled in this process
+        # items new to their week since the last commit: (id, segment), by week (``_repack``)
+        self._added: dict[str, list[tuple[str, str]]] = {}
+        self._disk_segs: set[str] | None = None
+        self._ids: dict[str, str] | None = None  # item id -> segment
+        self._links: dict[str, list[str]] | None = None  # link hash -> ids
         self._index_db: _DB | None = None
-        self._id_buckets: BucketMap | None = None
-        self._link_buckets: BucketMap | None = None
+        self._version: int | None = None  # the schema on disk (None: no index.json yet)
+        self._schema_checked = False
+        self._migrating = False
         self._state_db: _DB | None = None
         self._lock: WriteLock | None = None
         self._removed_from: set[str] = set()
@@ -351,18 +142,19 @@ class TinyDBStore:
 
     # ----- lifecycle -------------------------------------------------------------------
 
-    def lock(self, command: str) -> None:
+    def lock(self, command: str, timeout: float | None = None) -> None:
         """Take the write lock until ``unlock``/``close`` (a no-op if this store has it).
 
         Under the lock the store is brought up to date first: an interrupted commit (a
         crash) is finished, cached files that another pln changed since this one read them
-        are forgotten (a sync writes in batches, others write in between: issue 13), and
-        temp files left by killed processes are removed (issue 12).
+        are forgotten (a sync writes in batches, others write in between: issue 13), and temp
+        files left by killed processes are removed (issue 12). A store written by an older
+        pln is migrated when it is first read under the lock (``_check_schema``).
         """
         if self.data_dir is None or self._lock is not None:
             return
         lock = lock_for(self.data_dir / "pln.lock")
-        lock.acquire(command)
+        lock.acquire(command, timeout)
         self._lock = lock
         try:
             if files.recover(self.data_dir):
@@ -390,20 +182,37 @@ class TinyDBStore:
                 self._lock.release()
                 self._lock = None
 
+    def _pending(self) -> bool:
+        return bool(self._search_edits or self._key_edits) or any(
+            _is_dirty(db) for db in self._dbs())
+
     def flush(self) -> None:
         """Write every changed file in one commit (see files.Commit): all of them or, after
-        a crash, none. Renames go bodies, search, items, index, state, so a reader that does
-        not lock still finds every indexed item's record and body."""
-        for buckets in (self._id_buckets, self._link_buckets):
-            if buckets is not None:
-                buckets.commit()
-        if not self._search_edits and not any(_is_dirty(db) for db in self._dbs()):
-            return
+        a crash, none. Renames go bodies, search, items, keys, index, state, so a reader that
+        does not lock still finds every listed item's record and body."""
         if self.data_dir is not None and self._lock is None:
-            raise StorageError("internal error: writing without the lock")
-        for key, lines in self._search_edits.items():
-            _blob_write(self._search_db(key), lines)
+            if self._pending():
+                raise StorageError("internal error: writing without the lock")
+            return
+        for seg in self._derived:  # keys derived from items: kept now that pln writes
+            if seg not in self._key_edits and seg in self._keys_cache:
+                self._key_edits[seg] = entries_of(self._keys_cache[seg])
+        self._derived.clear()
+        self._repack()
+        if not self._pending():
+            return
+        if (self._version != SCHEMA_VERSION and not self._migrating
+                and (self._key_edits or any(_is_dirty(db) for db in self._items.values()))):
+            self._write_meta()  # (a new store, or the end of a migration)
+        written: dict[str, Keys] = {}
+        for seg, lines in self._search_edits.items():
+            _put_docs(self._search_db(seg), "q", {"all": {"v": search_text_of(lines)}})
+        for seg, entries in self._key_edits.items():
+            written[seg] = keys = keys_of(entries)
+            _put_docs(self._keys_db(seg), "k", keys_docs(keys))
         self._search_edits.clear()
+        self._key_edits.clear()
+        self._keys_cache.update(written)
         commit = Commit(self.data_dir) if self.data_dir is not None else None
         self._stage.commit = commit
         try:
@@ -419,6 +228,9 @@ class TinyDBStore:
         finally:
             self._stage.commit = None
         self._removed_from.clear()
+        # what is written is read again if needed: a sync of 40,000 items holds one batch of
+        # segments at a time, not every segment it wrote (issue 14: 411 MB at 800 feeds)
+        self.release_clean()
 
     def close(self) -> None:
         """Flush and release the lock."""
@@ -428,27 +240,49 @@ class TinyDBStore:
         """Forget every cached file and every change not yet written."""
         if self.data_dir is None:
             return
-        self._shards.clear()
-        self._bodies.clear()
-        self._search.clear()
+        for cache in (self._items, self._bodies, self._search, self._keydbs):
+            cache.clear()
         self._search_edits.clear()
-        self._memory_keys.clear()
-        self._index_db = self._state_db = None
-        self._id_buckets = self._link_buckets = None
+        self._key_edits.clear()
+        self._keys_cache.clear()
+        self._derived.clear()
+        self._mem_segs.clear()
+        self._added.clear()
+        self._disk_segs = None
+        self._ids = self._links = None
+        self._index_db = None
+        self._schema_checked = False
+        self._state_db = None
         self._removed_from.clear()
 
     def _drop_stale(self) -> None:
-        """Forget cached files that changed on disk since this process read or wrote them."""
-        for cache in (self._shards, self._bodies, self._search):
-            for key, db in list(cache.items()):
+        """Forget cached files that changed on disk since this process read or wrote them
+        (and the id and link maps, if a segment's keys changed or a segment appeared)."""
+        for cache in (self._items, self._bodies, self._search):
+            for seg, db in list(cache.items()):
                 f = _file(db)
-                if f is not None and not _is_dirty(db) and key not in self._search_edits and f.stale():
-                    del cache[key]
+                if f is not None and not _is_dirty(db) and seg not in self._search_edits and f.stale():
+                    del cache[seg]
+        changed = False
+        for seg in list(self._keys_cache):
+            kdb = self._keydbs.get(seg)
+            f = _file(kdb) if kdb is not None else None
+            if f is None or seg in self._key_edits:
+                continue
+            if f.stale():
+                del self._keys_cache[seg]
+                self._keydbs.pop(seg, None)
+                self._derived.discard(seg)
+                changed = True
+        if self._disk_segs is not None and self._scan_segs() != self._disk_segs:
+            self._disk_segs = None
+            changed = True
+        if changed and not self._key_edits:
+            self._ids = self._links = None
         index = self._index_db
-        buckets_dirty = any(b is not None and b._dirty for b in (self._id_buckets, self._link_buckets))
-        if (index is not None and not _is_dirty(index) and not buckets_dirty
-                and (f := _file(index)) and f.stale()):
-            self._index_db = self._id_buckets = self._link_buckets = None
+        if index is not None and not _is_dirty(index) and (f := _file(index)) and f.stale():
+            self._index_db = None
+            self._schema_checked = False
         state = self._state_db
         if state is not None and not _is_dirty(state) and (f := _file(state)) and f.stale():
             self._state_db = None
@@ -457,23 +291,16 @@ class TinyDBStore:
         """Every cached file, in the order a commit renames them (see ``flush``)."""
         yield from (self._bodies[k] for k in sorted(self._bodies))
         yield from (self._search[k] for k in sorted(self._search))
-        # weeks that only gained items before those that lost some
-        yield from (self._shards[k] for k in sorted(self._shards, key=lambda k: (k in self._removed_from, k)))
+        # segments that only gained items before those that lost some: a reader finds every
+        # item its keys list
+        order = sorted(self._items, key=lambda k: (k in self._removed_from, k))
+        yield from (self._items[k] for k in order)
+        keys = sorted(self._keydbs, key=lambda k: (k in self._removed_from, k))
+        yield from (self._keydbs[k] for k in keys)
         if self._index_db is not None:
             yield self._index_db
         if self._state_db is not None:
             yield self._state_db
-
-    # ----- files -------------------------------------------------------------------------
-
-    def _index(self) -> _DB:
-        if self._index_db is None:
-            path = self.inbox_dir / "index.json" if self.inbox_dir else None
-            self._finish_interrupted()
-            db = self._index_db = _open_db(path, self._stage)
-            if self._open_index(db) and path is not None and self._lock is None:
-                self._keep_index_repair()
-        return self._index_db
 
     def _finish_interrupted(self) -> None:
         """Before a command that does not write reads anything: if a commit was interrupted
@@ -486,125 +313,231 @@ class TinyDBStore:
             self.lock("pln (finishing an interrupted write)")
             self.unlock()
 
-    def _open_index(self, db: _DB) -> bool:
-        """Check the schema, migrate an older store, rebuild a lost index; True if the index
-        was changed (in memory)."""
-        meta = db.table("_meta")
-        doc = meta.get(doc_id="schema")
-        if doc is None:
-            lost = self.inbox_dir is not None and any(self.inbox_dir.glob("items-*.json"))
-            if lost:
-                self.rebuild_index()
-            meta.upsert(Document({"version": SCHEMA_VERSION}, doc_id="schema"))
-            return lost
-        version = int(doc.get("version", 0))
+    # ----- schema ------------------------------------------------------------------------
+
+    def _index(self) -> _DB:
+        if self._index_db is None:
+            path = self.inbox_dir / "index.json" if self.inbox_dir else None
+            self._index_db = _open_db(path, self._stage)
+        return self._index_db
+
+    def _check_schema(self) -> None:
+        """Refuse a store written by a newer pln; migrate one written by an older pln (under
+        the lock, or now if the lock is free; else read it as it is, without writing)."""
+        if self._schema_checked or self.inbox_dir is None:
+            self._schema_checked = True
+            return
+        doc = _table(self._index(), "_meta").get("schema")
+        version = self._version = int(doc.get("version", 0)) if doc else None
+        if version is None or version == SCHEMA_VERSION:
+            self._schema_checked = True
+            return
         if version > SCHEMA_VERSION:
             raise StorageError(
                 f"the inbox at {self.inbox_dir} was written by a newer pln "
                 f"(schema {version}, this pln knows {SCHEMA_VERSION}): upgrade pln"
             )
-        if version == SCHEMA_VERSION:
-            return False
-        while version < SCHEMA_VERSION:
-            MIGRATIONS[version](self)
-            version += 1
-            meta.upsert(Document({"version": version}, doc_id="schema"))
-        return True
-
-    def _keep_index_repair(self) -> None:
-        """A command that only reads rebuilt or migrated the index: write it back if no one
-        else is writing (else the writer does the same, under its lock)."""
-        assert self.data_dir is not None and self._index_db is not None
-        lock = lock_for(self.data_dir / "pln.lock")
-        try:
-            lock.acquire("pln (repairing the inbox index)", timeout=0)
-        except StorageError:  # busy, or a read-only home: keep the repair in memory
+        if self._lock is None:  # a command that only reads: migrate if no one else writes
+            try:
+                self.lock("pln (upgrading the inbox)", timeout=0)
+            except (LockedError, StorageError):
+                self._schema_checked = True  # busy, or a read-only home: read it as it is
+                return
+            try:
+                self._check_schema()  # (again, under the lock: migrates)
+            finally:
+                self.unlock()
             return
+        from companion.store.migrate import migrate
+
+        self._schema_checked = True
+        migrate(self, version)
+
+    def _write_meta(self) -> None:
+        """index.json as this pln writes it: the schema version (the older index's tables
+        are gone with it: the keys of the segments are the index)."""
+        if self.inbox_dir is None:
+            return
+        self._index().storage.write({"_meta": {"schema": {"version": SCHEMA_VERSION}}})
+        self._version = SCHEMA_VERSION
+
+    def _ready(self) -> None:
+        self._finish_interrupted()
+        if not self._schema_checked:
+            self._check_schema()
+
+    # ----- segment files ---------------------------------------------------------------
+
+    def _seg_db(self, cache: dict[str, _DB], kind: str, seg: str) -> _DB:
+        """The cached TinyDB of one segment's ``kind`` file (items, bodies, search, keys)."""
+        db = cache.get(seg)
+        if db is None:
+            path = self.inbox_dir / f"{kind}-{seg}.json" if self.inbox_dir else None
+            db = cache[seg] = _open_db(path, self._stage)
+        return db
+
+    def _items_db(self, seg: str) -> _DB:
+        return self._seg_db(self._items, "items", seg)
+
+    def _items_of(self, seg: str) -> dict[str, Any]:
+        return _table(self._items_db(seg), "items")
+
+    def _body_db(self, seg: str) -> _DB:
+        return self._seg_db(self._bodies, "bodies", seg)
+
+    def _search_db(self, seg: str) -> _DB:
+        return self._seg_db(self._search, "search", seg)
+
+    def _keys_db(self, seg: str) -> _DB:
+        return self._seg_db(self._keydbs, "keys", seg)
+
+    def _search_lines(self, seg: str) -> dict[str, str]:
+        """A segment's search text as {id: text}, for editing (written back by flush)."""
+        lines = self._search_edits.get(seg)
+        if lines is None:
+            doc = _table(self._search_db(seg), "q").get("all")
+            lines = self._search_edits[seg] = search_lines(doc.get("v", "") if doc else "")
+        return lines
+
+    def _keys(self, seg: str) -> Keys:
+        """A segment's keys (ids, dates, flags, links; newest first)."""
+        edits = self._key_edits.get(seg)
+        if edits is not None:
+            return keys_of(edits)
+        keys = self._keys_cache.get(seg)
+        if keys is None:
+            table = _table(self._keys_db(seg), "k")
+            stored = keys_from_docs(table)
+            if stored is None:
+                if table:
+                    raise StorageError(files.damaged(
+                        self.inbox_dir / f"keys-{seg}.json" if self.inbox_dir else Path(seg),
+                        "is corrupt (its columns do not line up)"))
+                # no keys file: an older store, or a lost file: derived from the items
+                stored = keys_of(self._derive_keys(seg))
+                if self.inbox_dir is not None:
+                    self._derived.add(seg)
+            keys = self._keys_cache[seg] = stored
+        return keys
+
+    def _derive_keys(self, seg: str) -> dict[str, KeyEntry]:
+        items = self._items_of(seg)
+        out = {i: key_entry(r, link_hash(r["link_key"]) if r.get("link_key") else None)
+               for i, r in items.items()}
+        self._release(seg, (self._items,))
+        return out
+
+    def _edit_keys(self, seg: str) -> dict[str, KeyEntry]:
+        edits = self._key_edits.get(seg)
+        if edits is None:
+            edits = self._key_edits[seg] = entries_of(self._keys(seg))
+            self._keys_cache.pop(seg, None)
+            self._derived.discard(seg)
+        return edits
+
+    def _scan_segs(self) -> set[str]:
+        if self.inbox_dir is None:
+            return set()
         try:
-            f = _file(self._index_db)
-            if files.pending(self.data_dir) or (f is not None and f.stale()):
-                return  # someone wrote meanwhile: theirs stands
-            for buckets in (self._id_buckets, self._link_buckets):
-                if buckets is not None:
-                    buckets.commit()
-            _flush(self._index_db)
-        finally:
-            lock.release()
+            names = os.listdir(self.inbox_dir)
+        except FileNotFoundError:
+            return set()
+        return {n[6:-5] for n in names
+                if n.startswith("items-") and n.endswith(".json") and is_seg(n[6:-5])}
 
-    def _ids(self) -> StrIdTable:
-        return self._index().table("ids")  # type: ignore[return-value]
+    def segments(self) -> list[str]:
+        """Every segment, newest week first; a week's segments in order."""
+        self._ready()
+        if self._disk_segs is None:
+            self._disk_segs = self._scan_segs()
+        segs = self._disk_segs | self._mem_segs
+        return sorted(segs, key=lambda s: (week_of(s), -seg_number(s)), reverse=True)
 
-    def _links(self) -> StrIdTable:
-        """hash of a link key -> the ids of every item about that link (shared_by, --links)."""
-        return self._index().table("links")  # type: ignore[return-value]
+    def shard_keys(self) -> list[str]:
+        """Every ISO week that has a segment, newest first."""
+        return list(dict.fromkeys(week_of(s) for s in self.segments()))
 
-    def _id_map(self) -> BucketMap:
-        """item id -> ISO week of its shard."""
-        if self._id_buckets is None:
-            self._id_buckets = BucketMap(self._ids())
-        return self._id_buckets
+    def _by_week(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for s in self.segments():
+            out.setdefault(week_of(s), []).append(s)
+        return out
 
-    def _link_map(self) -> BucketMap:
-        """link hash -> "id,id,…" of the items about that link."""
-        if self._link_buckets is None:
-            self._link_buckets = BucketMap(self._links())
-        return self._link_buckets
+    def _release(self, seg: str, caches: Iterable[dict[str, _DB]] | None = None) -> None:
+        """Forget a segment's cached files that have no unsaved changes (memory stays flat
+        while a command reads many segments)."""
+        if self.inbox_dir is None:
+            return
+        for cache in caches if caches is not None else (self._items, self._bodies, self._search):
+            db = cache.get(seg)
+            if db is not None and not _is_dirty(db) and not (
+                    cache is self._search and seg in self._search_edits):
+                del cache[seg]
+
+    def release_clean(self) -> None:
+        """Forget cached segments that have no unsaved changes (keeps memory flat in loops
+        over the whole inbox; they are read again if needed)."""
+        for seg in {*self._items, *self._bodies, *self._search}:
+            self._release(seg)
+
+    # ----- the index: item id -> segment, link -> ids ------------------------------------
+
+    def _id_map(self) -> dict[str, str]:
+        """{item id: segment}, from every segment's keys (one C-level pass per segment)."""
+        if self._ids is not None:
+            return self._ids
+        ids: dict[str, str] = {}
+        for seg in self.segments():
+            ids.update(dict.fromkeys(self._keys(seg).ids, seg))
+        self._ids = ids
+        if self._derived and self._lock is None:
+            self._keep_derived()
+        return ids
+
+    def _link_map(self) -> dict[str, list[str]]:
+        """{link hash: ids}, from every segment's keys: built when a story is joined or read
+        (`pln show`, `star` do without it)."""
+        if self._links is not None:
+            return self._links
+        links: dict[str, list[str]] = {}
+        for seg in self.segments():
+            keys = self._keys(seg)
+            for i, lk in zip(keys.ids, keys.links, strict=True):
+                if lk != "-":
+                    if lk in links:
+                        links[lk].append(i)
+                    else:
+                        links[lk] = [i]
+        self._links = links
+        return links
+
+    def _maps(self) -> tuple[dict[str, str], dict[str, list[str]] | None]:
+        """The id map, and the link map if it is built (kept up to date as items change)."""
+        return self._id_map(), self._links
+
+    def _keep_derived(self) -> None:
+        """A command that only reads derived a segment's lost keys: write them if no one
+        else is writing (else the next writer does)."""
+        try:
+            self.lock("pln (repairing the inbox index)", timeout=0)
+        except (LockedError, StorageError):
+            return
+        self.unlock()
+
+    def rebuild_index(self) -> int:
+        """Derive every segment's keys from its items again (after a crash or a hand edit);
+        how many items there are."""
+        n = 0
+        for seg in self.segments():
+            self._key_edits[seg] = self._derive_keys(seg)
+            self._keys_cache.pop(seg, None)
+            n += len(self._key_edits[seg])
+        self._ids = self._links = None
+        return n
 
     def link_ids(self, key: str) -> list[str]:
         """Ids of the items whose story link has this key."""
-        v = self._link_map().get(_link_hash(key))
-        return v.split(",") if v else []
-
-    def _week_db(self, cache: dict[str, _DB], kind: str, key: str) -> _DB:
-        """The cached TinyDB of one week's ``kind`` file (items, bodies, search)."""
-        db = cache.get(key)
-        if db is None:
-            path = self.inbox_dir / f"{kind}-{key}.json" if self.inbox_dir else None
-            db = cache[key] = _open_db(path, self._stage)
-        return db
-
-    def _shard(self, key: str) -> _DB:
-        return self._week_db(self._shards, "items", key)
-
-    def _body_db(self, key: str) -> _DB:
-        return self._week_db(self._bodies, "bodies", key)
-
-    def _search_lines(self, key: str) -> dict[str, str]:
-        """A week's search text as {id: text}, for editing (written back by flush)."""
-        lines = self._search_edits.get(key)
-        if lines is None:
-            lines = self._search_edits[key] = _blob_lines(self._search_db(key))
-        return lines
-
-    def _search_db(self, key: str) -> _DB:
-        return self._week_db(self._search, "search", key)
-
-    def shard_keys(self) -> list[str]:
-        """Every week that has items, newest first."""
-        self._finish_interrupted()
-        keys = set(self._memory_keys)
-        if self.inbox_dir is not None and self.inbox_dir.exists():
-            keys.update(p.name[6:-5] for p in self.inbox_dir.glob("items-*.json"))
-        keys.update(k for k, db in self._shards.items() if len(db.table("items")))
-        return sorted(keys, reverse=True)
-
-    def rebuild_index(self) -> int:
-        """Recreate the id index from the shards (after a crash or a hand edit)."""
-        ids: dict[str, str] = {}
-        links: dict[str, list[str]] = {}
-        for key in self.shard_keys():
-            db = self._shard(key)
-            for item_id, rec in db.table("items")._read_table().items():
-                ids[item_id] = key
-                if rec.get("link_key"):
-                    links.setdefault(_link_hash(rec["link_key"]), []).append(item_id)
-            if self.inbox_dir is not None and not _is_dirty(db):
-                del self._shards[key]  # one week in memory at a time
-        self._id_map().replace_all(ids)
-        self._link_map().replace_all({k: ",".join(v) for k, v in links.items()})
-        return len(ids)
-
-    # ----- items -------------------------------------------------------------------------
+        return list(self._link_map().get(link_hash(key), ()))
 
     def count(self) -> int:
         """How many items the inbox holds."""
@@ -612,16 +545,19 @@ class TinyDBStore:
 
     def item_ids(self) -> list[str]:
         """Every item id (from the index)."""
-        return [k for k, _ in self._id_map().items()]
+        return list(self._id_map())
 
     def resolve(self, prefix: str) -> str:
         """The full id of the item whose id starts with ``prefix`` (>= 4 characters)."""
         p = prefix.strip().lower()
-        return idmod.resolve_prefix(prefix, self._id_map().keys(p) if len(p) >= 2 else [], "item")
+        ids = self._id_map() if len(p) >= idmod.MIN_PREFIX else {}
+        return idmod.resolve_prefix(prefix, [i for i in ids if i.startswith(p)], "item")
 
     def locate(self, item_id: str) -> str | None:
-        """The shard holding ``item_id``, or None."""
+        """The segment holding ``item_id``, or None."""
         return self._id_map().get(item_id)
+
+    # ----- items -------------------------------------------------------------------------
 
     def get(self, item_id: str, *, text: bool = True) -> dict[str, Any] | None:
         """One item's full record (light part + heavy fields), a copy; None if unknown.
@@ -629,13 +565,13 @@ class TinyDBStore:
         A feed entry's text is rendered from its (sanitized) HTML here, when it is read (it
         is not stored); ``text=False`` skips that for callers that do not show it.
         """
-        key = self.locate(item_id)
-        if key is None:
+        seg = self.locate(item_id)
+        if seg is None:
             return None
-        doc = self._shard(key).table("items")._read_table().get(item_id)
+        doc = self._items_of(seg).get(item_id)
         if doc is None:
             return None
-        body = self._body_db(key).table("bodies")._read_table().get(item_id) or {}
+        body = _table(self._body_db(seg), "bodies").get(item_id) or {}
         rec = {**doc, **{k: v for k, v in body.items() if k in HEAVY_FIELDS}}
         if text and not rec.get("text") and body.get("html"):
             from companion.html import html_to_text, sanitize
@@ -643,22 +579,12 @@ class TinyDBStore:
             rec["text"] = html_to_text(sanitize(body["html"]))
         return rec
 
-    def release_clean(self) -> None:
-        """Forget cached weeks that have no unsaved changes (keeps memory flat in loops
-        over the whole inbox; they are read again if needed)."""
-        if self.inbox_dir is None:
-            return
-        for cache in (self._shards, self._bodies, self._search):
-            for key in [k for k, db in cache.items()
-                        if not _is_dirty(db) and k not in self._search_edits]:
-                del cache[key]
-
     def get_light(self, item_id: str) -> dict[str, Any] | None:
         """One item's light record (no HEAVY_FIELDS), read-only; None if unknown."""
-        key = self.locate(item_id)
-        if key is None:
+        seg = self.locate(item_id)
+        if seg is None:
             return None
-        return self._shard(key).table("items")._read_table().get(item_id)  # type: ignore[no-any-return]
+        return self._items_of(seg).get(item_id)
 
     def require(self, prefix: str) -> dict[str, Any]:
         """The record for an id prefix; raises NotFoundError."""
@@ -674,10 +600,10 @@ class TinyDBStore:
         Bodies may be stored as the source gave them (the feed fast path does not sanitize
         at sync): every body leaves the store sanitized.
         """
-        key = self.locate(item_id)
-        if key is None:
+        seg = self.locate(item_id)
+        if seg is None:
             return {}
-        doc = self._body_db(key).table("bodies")._read_table().get(item_id)
+        doc = _table(self._body_db(seg), "bodies").get(item_id)
         if not doc:
             return {}
         body = dict(doc)
@@ -692,141 +618,215 @@ class TinyDBStore:
         puts = []
         for rec, body in records:
             if body is None:  # what to index is in the stored body
-                key = self.locate(rec["id"])
-                old = self._body_db(key).table("bodies")._read_table().get(rec["id"]) if key else None
+                seg = self.locate(rec["id"])
+                old = _table(self._body_db(seg), "bodies").get(rec["id"]) if seg else None
                 body = {"html": (old or {}).get("html", "")}
             puts.append(prepare_put(rec, body))
         return self.put_prepared(puts)
 
     def put_prepared(self, puts: Iterable[PreparedPut]) -> int:
         """Insert or replace items already split by ``prepare_put`` (for new items that is
-        done where the feed was parsed, so a sync's storing thread only files them)."""
-        puts = list(puts)
-        index = self._id_map()
-        moves = {p.id: old for p in puts if (old := index.get(p.id)) != p.shard}
-        # Every file this touches is read before anything changes: a damaged week raises
-        # here and leaves the index and the other weeks as they were (issue 12).
-        self._read_weeks({p.shard for p in puts} | {k for k in moves.values() if k is not None})
-        links = self._link_map()
-        by_shard: dict[str, list[PreparedPut]] = {}
+        done where the feed was parsed, so a sync's storing thread only files them).
+
+        An item already in its week stays in its segment; a new one (or one whose date moved
+        it to another week) goes to its week's last segment while that has room, then to a
+        new one: what this writes is the segments it touches, each of bounded size.
+        """
+        unique = list({p.id: p for p in puts}.values())
+        if not unique:
+            return 0
+        ids, links = self._maps()
+        by_seg: dict[str, list[PreparedPut]] = {}
+        arriving: dict[str, list[PreparedPut]] = {}
         moved: dict[str, list[str]] = {}
-        n = 0
-        for p in puts:
-            if p.link_key and p.link_hash:
-                _link_hash(p.link_key, p.link_hash)  # remembered for the story join
-                ids = links.get(p.link_hash)
-                if ids is None:
-                    links.set(p.link_hash, p.id)
-                elif p.id not in ids.split(","):
-                    links.set(p.link_hash, f"{ids},{p.id}")
-            if p.id in moves:
-                old_key = moves[p.id]
-                if old_key is not None:
-                    moved.setdefault(old_key, []).append(p.id)
-                index.set(p.id, p.shard)
-            by_shard.setdefault(p.shard, []).append(p)
-            n += 1
-        for old_key, item_ids in moved.items():
-            self._remove_from_shard(old_key, item_ids)
-        for key, part in by_shard.items():
-            self._memory_keys.add(key)
-            items = {p.id: p.light for p in part}
-            bodies = {p.id: p.body for p in part}
-            self._shard(key).table("items")._update_table(lambda t, items=items: t.update(items))
-            self._search_lines(key).update({p.id: p.search for p in part})
-            self._body_db(key).table("bodies")._update_table(lambda t, b=bodies: t.update(b))
-        return n
+        for p in unique:
+            cur = ids.get(p.id)
+            if cur is not None and week_of(cur) == p.shard:
+                by_seg.setdefault(cur, []).append(p)
+            else:
+                if cur is not None:
+                    moved.setdefault(cur, []).append(p.id)
+                arriving.setdefault(p.shard, []).append(p)
+        weeks = self._by_week() if arriving else {}
+        for week, part in arriving.items():
+            # in date order, so that a week's segments cover stretches of time that overlap
+            # little: a listing then merges few of them at a time
+            part.sort(key=lambda p: p.light["published"])
+            added = self._added.setdefault(week, [])
+            for p, seg in zip(part, self._room(week, weeks.get(week, []), len(part)), strict=True):
+                by_seg.setdefault(seg, []).append(p)
+                added.append((p.id, seg))
+        # Every file this touches is read before anything changes: a damaged segment raises
+        # here and leaves the others as they were (issue 12).
+        self._read_segs({*by_seg, *moved})
+        for seg, gone in moved.items():
+            self._remove(seg, gone)
+        for seg, part in by_seg.items():
+            self._mem_segs.add(seg)
+            _put_docs(self._items_db(seg), "items", {p.id: p.light for p in part})
+            self._search_lines(seg).update({p.id: p.search for p in part})
+            _put_docs(self._body_db(seg), "bodies", {p.id: p.body for p in part})
+            keys = self._edit_keys(seg)
+            for p in part:
+                old = keys.get(p.id)
+                new = key_entry(p.light, p.link_hash)
+                if links is not None and old is not None and old[2] != new[2]:
+                    _unlink(links, old[2], p.id)
+                keys[p.id] = new
+                ids[p.id] = seg
+                if p.link_key and p.link_hash:
+                    link_hash(p.link_key, p.link_hash)  # remembered for the story join
+                    if links is not None and (old is None or old[2] != new[2]):
+                        have = links.setdefault(p.link_hash, [])
+                        if p.id not in have:
+                            have.append(p.id)
+        return len(unique)
 
-    def _read_weeks(self, keys: Iterable[str]) -> None:
-        """Load the items, bodies and search text of these weeks (StorageError if damaged)."""
-        for key in keys:
-            self._shard(key).table("items")._read_table()
-            self._body_db(key).table("bodies")._read_table()
-            self._search_lines(key)
+    def _room(self, week: str, segs: list[str], count: int) -> list[str]:
+        """The segments ``count`` new items of ``week`` go to, in order: the week's last
+        segment while it has room, then new ones."""
+        if segs:
+            last = max(segs, key=seg_number)
+            edits = self._key_edits.get(last)
+            held = len(edits) if edits is not None else len(self._keys(last).ids)
+            n, room = seg_number(last), SEGMENT_ITEMS - held
+        else:
+            n, room = 0, SEGMENT_ITEMS
+        out = []
+        for _ in range(count):
+            if room <= 0:
+                n, room = n + 1, SEGMENT_ITEMS
+            out.append(seg_name(week, n))
+            room -= 1
+        return out
 
-    def _remove_from_shard(self, key: str, item_ids: list[str]) -> None:
+    def _read_segs(self, segs: Iterable[str]) -> None:
+        """Load the items, bodies, search text and keys of these segments (StorageError if
+        one is damaged)."""
+        for seg in segs:
+            self._items_of(seg)
+            _table(self._body_db(seg), "bodies")
+            self._search_lines(seg)
+            self._keys(seg)
+
+    def _remove(self, seg: str, item_ids: list[str]) -> None:
         gone = set(item_ids)
+        _drop_docs(self._items_db(seg), "items", gone)
+        _drop_docs(self._body_db(seg), "bodies", gone)
+        lines = self._search_lines(seg)
+        for i in gone:
+            lines.pop(i, None)
+        keys = self._edit_keys(seg)
+        ids, links = self._maps()
+        for i in gone:
+            old = keys.pop(i, None)
+            if links is not None and old is not None and old[2] != "-":
+                _unlink(links, old[2], i)
+            if ids.get(i) == seg:
+                del ids[i]
+        self._removed_from.add(seg)
 
-        def drop(table: dict[Any, Any]) -> None:
-            for i in gone:
-                table.pop(i, None)
+    def _repack(self) -> None:
+        """Before a commit: the items new to a week in it, in date order over the segments
+        they went to. A sync stores source after source, each in date order, so without this
+        every segment it fills would cover the whole week; with it, the segments of one
+        commit cover stretches of the week one after the other, and a listing of the newest
+        items opens one or two of them (issue 14). Only what is about to be written moves."""
+        added, self._added = self._added, {}
+        for placed in added.values():
+            segs = list(dict.fromkeys(seg for _, seg in placed))
+            if len(segs) < 2:
+                continue
+            live = [(i, seg) for i, seg in placed
+                    if i in self._key_edits.get(seg, {}) and self._ids is not None
+                    and self._ids.get(i) == seg]
+            room = {seg: 0 for seg in segs}
+            for _, seg in live:
+                room[seg] += 1
+            order = sorted(live, key=lambda t: self._key_edits[t[1]][t[0]][0])
+            moves: dict[tuple[str, str], list[str]] = {}
+            k = 0
+            for seg in segs:
+                for i, cur in order[k:k + room[seg]]:
+                    if cur != seg:
+                        moves.setdefault((cur, seg), []).append(i)
+                k += room[seg]
+            for (src, dst), ids in moves.items():
+                self._move_new(src, dst, ids)
 
-        self._shard(key).table("items")._update_table(drop)
-        self._body_db(key).table("bodies")._update_table(drop)
-        drop(self._search_lines(key))
-        self._removed_from.add(key)
+    def _move_new(self, src: str, dst: str, item_ids: list[str]) -> None:
+        """Move items not yet written from one segment to another (both about to be)."""
+        items, bodies = self._items_of(src), _table(self._body_db(src), "bodies")
+        lines, keys = self._search_lines(src), self._key_edits[src]
+        moved_items = {i: items[i] for i in item_ids}
+        moved_bodies = {i: bodies[i] for i in item_ids if i in bodies}
+        _drop_docs(self._items_db(src), "items", item_ids)
+        _drop_docs(self._body_db(src), "bodies", item_ids)
+        _put_docs(self._items_db(dst), "items", moved_items)
+        _put_docs(self._body_db(dst), "bodies", moved_bodies)
+        to_lines, to_keys = self._search_lines(dst), self._edit_keys(dst)
+        assert self._ids is not None
+        for i in item_ids:
+            if i in lines:
+                to_lines[i] = lines.pop(i)
+            to_keys[i] = keys.pop(i)
+            self._ids[i] = dst
 
     def update_many(self, changes: dict[str, dict[str, Any]]) -> int:
         """Set fields on existing items, e.g. ``{id: {"read": True}}``; returns how many changed."""
-        by_shard: dict[str, dict[str, dict[str, Any]]] = {}
+        ids = self._id_map()
+        by_seg: dict[str, dict[str, dict[str, Any]]] = {}
         for item_id, fields in changes.items():
-            key = self.locate(item_id)
-            if key is not None:
-                by_shard.setdefault(key, {})[item_id] = fields
+            seg = ids.get(item_id)
+            if seg is not None:
+                by_seg.setdefault(seg, {})[item_id] = fields
+        # many segments (read --all): write each as soon as it is done and let it go, so
+        # memory stays at one segment instead of the whole inbox. Only flags change (nothing
+        # else is pending), so each segment is a commit of its own.
+        alone = (self.inbox_dir is not None and self._lock is not None and len(by_seg) > 1
+                 and not self._pending())
         n = 0
-        for key, part in by_shard.items():
-            current = self._shard(key).table("items")._read_table()
+        for seg, part in sorted(by_seg.items()):
+            current = self._items_of(seg)
             todo = {
                 i: f
                 for i, f in part.items()
                 if i in current and any(current[i].get(k) != v for k, v in f.items())
             }
             if not todo:
+                if alone:
+                    self._release(seg, (self._items,))
                 continue
 
             def apply(table: dict[Any, Any], todo: dict[str, dict[str, Any]] = todo) -> None:
                 for i, f in todo.items():
                     table[i] = {**table[i], **f}
 
-            db = self._shard(key)
-            alone = not _is_dirty(db) and not self._other_changes()
-            db.table("items")._update_table(apply)
+            self._items_db(seg).table("items")._update_table(apply)
+            if any("read" in f or "starred" in f for f in todo.values()):
+                keys = self._edit_keys(seg)
+                for i in todo:
+                    if i in keys:
+                        p, _, lk = keys[i]
+                        keys[i] = (p, flags_of(current[i]), lk)
             n += len(todo)
-            if self.inbox_dir is not None and self._lock is not None and len(by_shard) > 1 and alone:
-                # many weeks (read --all): write each as soon as it is done and let it go,
-                # so memory stays at one week instead of the whole inbox. Only flags change
-                # (nothing else is pending), so each week is a commit of its own.
-                _flush(db)
-                del self._shards[key]
+            if alone:
+                self.flush()
+                self._release(seg)
         return n
-
-    def _other_changes(self) -> bool:
-        """Whether changes beyond flags of items are waiting for the next commit."""
-        return bool(self._search_edits) or any(
-            _is_dirty(db) for db in (*self._bodies.values(), *self._search.values(),
-                                     *(d for d in (self._index_db, self._state_db) if d))
-        ) or any(b is not None and bool(b._dirty) for b in (self._id_buckets, self._link_buckets))
 
     def delete_many(self, item_ids: Iterable[str]) -> int:
         """Remove items (and their bodies) from the inbox."""
-        by_shard: dict[str, list[str]] = {}
-        link_hashes: set[str] = set()
+        ids = self._id_map()
+        by_seg: dict[str, list[str]] = {}
         for item_id in item_ids:
-            key = self.locate(item_id)
-            if key is not None:
-                by_shard.setdefault(key, []).append(item_id)
-                rec = self._shard(key).table("items")._read_table().get(item_id)
-                if rec and rec.get("link_key"):
-                    link_hashes.add(_link_hash(rec["link_key"]))
-        self._read_weeks(by_shard)  # (all read before anything changes)
-        for key, part in by_shard.items():
-            self._remove_from_shard(key, part)
-        gone = {i for part in by_shard.values() for i in part}
-        if gone:
-
-            index = self._id_map()
-            for i in gone:
-                index.pop(i)
-            links = self._link_map()
-            for k in link_hashes:
-                ids = (links.get(k) or "").split(",")
-                if gone.intersection(ids):
-                    left = [i for i in ids if i not in gone]
-                    if left:
-                        links.set(k, ",".join(left))
-                    else:
-                        links.pop(k)
-        return len(gone)
+            seg = ids.get(item_id)
+            if seg is not None:
+                by_seg.setdefault(seg, []).append(item_id)
+        self._read_segs(by_seg)  # (all read before anything changes)
+        for seg, part in by_seg.items():
+            self._remove(seg, part)
+        return sum(len(p) for p in by_seg.values())
 
     def iter_items(
         self,
@@ -834,29 +834,87 @@ class TinyDBStore:
         since: datetime | None = None,
         until: datetime | None = None,
         where: Callable[[dict[str, Any]], bool] | None = None,
-        keys: list[str] | None = None,
+        unread: bool = False,
+        starred: bool = False,
+        ordered: bool = True,
     ) -> Iterator[dict[str, Any]]:
-        """Light records (no HEAVY_FIELDS: see ``get``), newest first, one week at a time, so
-        a limited listing reads few files. They are the stored dicts: treat them as read-only.
+        """Light records (no HEAVY_FIELDS: see ``get``), newest first. They are the stored
+        dicts: treat them as read-only.
+
+        A week's segments are merged by their keys, so a limited listing opens only the
+        segments that hold what it shows. ``unread`` / ``starred`` skip, by the keys alone,
+        items that are read / not starred (``where`` is still applied to the rest).
+        ``ordered=False``: any order, each segment read once (a count over everything).
         """
         since_iso = iso_z(since) if since else None
         until_iso = iso_z(until) if until else None
-        for key in keys if keys is not None else self.shard_keys():
-            if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
+        for week, segs in self._by_week().items():
+            if since is not None and week_start(week).timestamp() + 7 * 86400 <= since.timestamp():
                 break
-            table = self._shard(key).table("items")._read_table()
-            rows = [
-                r
-                for r in table.values()
-                if (since_iso is None or r["published"] >= since_iso)
-                and (until_iso is None or r["published"] < until_iso)
-                and (where is None or where(r))
-            ]
-            rows.sort(key=lambda r: r["published"], reverse=True)
-            yield from rows
-            if self.inbox_dir is not None and not _is_dirty(self._shards[key]):
-                # keep memory flat while scanning 100k items: drop shards we only read
-                self._shards.pop(key, None)
+            if until is not None and week_start(week).timestamp() >= until.timestamp():
+                continue
+            if ordered:
+                yield from self._iter_week(segs, since_iso, until_iso, where, unread, starred,
+                                           None)
+                continue
+            for seg in segs:
+                yield from self._iter_week([seg], since_iso, until_iso, where, unread, starred,
+                                           None)
+
+    def _iter_week(self, segs: list[str], since_iso: str | None, until_iso: str | None,
+                   where: Callable[[dict[str, Any]], bool] | None, unread: bool,
+                   starred: bool, only: dict[str, set[str]] | None) -> Iterator[dict[str, Any]]:
+        """One week's light records, newest first (see ``iter_items``); ``only``: just these
+        ids (by segment: a search's hits), from the keys of their segments alone."""
+        rows: Iterable[tuple[str, str, str, str]]
+        if only is not None:
+            rows = sorted((r for seg, hits in only.items() for r in _rows(self._keys(seg), seg)
+                           if r[1] in hits), reverse=True)
+        elif len(segs) == 1:
+            rows = _rows(self._keys(segs[0]), segs[0])
+        else:
+            rows = heapq.merge(*(_rows(self._keys(s), s) for s in segs), reverse=True)
+        opened: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        try:
+            for published, item_id, flags, seg in rows:
+                if until_iso is not None and published >= until_iso:
+                    continue
+                if since_iso is not None and published < since_iso:
+                    break
+                if (unread and "r" in flags) or (starred and "s" not in flags):
+                    continue
+                table = opened.get(seg)
+                if table is None:
+                    table = opened[seg] = self._items_of(seg)
+                    if len(opened) > _OPEN_SEGMENTS:
+                        self._release(opened.popitem(last=False)[0], (self._items,))
+                else:
+                    opened.move_to_end(seg)
+                rec = table.get(item_id)
+                if rec is None or (where is not None and not where(rec)):
+                    continue  # (None: a reader between the renames of a commit)
+                yield rec
+        finally:
+            for seg in opened:  # keep memory flat while scanning 100k items
+                self._release(seg, (self._items,))
+
+    def count_items(self, *, since: datetime | None = None, unread: bool = False,
+                    starred: bool = False) -> int:
+        """How many items there are (published since ``since``; unread / starred only), from
+        the keys alone: no record is read."""
+        since_iso = iso_z(since) if since else None
+        n = 0
+        for week, segs in self._by_week().items():
+            if since is not None and week_start(week).timestamp() + 7 * 86400 <= since.timestamp():
+                break
+            for seg in segs:
+                keys = self._keys(seg)
+                for published, flags in zip(keys.pubs, keys.flags, strict=True):
+                    if since_iso is not None and published < since_iso:
+                        break  # (newest first)
+                    if not ((unread and "r" in flags) or (starred and "s" not in flags)):
+                        n += 1
+        return n
 
     def search_items(
         self,
@@ -864,28 +922,31 @@ class TinyDBStore:
         *,
         since: datetime | None = None,
         where: Callable[[dict[str, Any]], bool] | None = None,
+        unread: bool = False,
+        starred: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Items whose folded text contains every word, newest first.
 
-        Reads each week's small search file first and opens the week's items only when
-        something matched.
+        Reads each segment's search file first and opens a segment's items only when
+        something in it matched.
         """
-        for key in self.shard_keys():
-            if since is not None and week_start(key).timestamp() + 7 * 86400 <= since.timestamp():
+        since_iso = iso_z(since) if since else None
+        for week, segs in self._by_week().items():
+            if since is not None and week_start(week).timestamp() + 7 * 86400 <= since.timestamp():
                 break
-            if key in self._search_edits:  # changed in this command, not yet written
-                hits = {i for i, q in self._search_edits[key].items() if all(w in q for w in words)}
-            else:
-                doc = self._search_db(key).table("q")._read_table().get("all")
-                hits = _blob_search(doc["v"], words) if doc and words else set()
-                if self.inbox_dir is not None and not _is_dirty(self._search[key]):
-                    self._search.pop(key, None)
+            hits: dict[str, set[str]] = {}
+            for seg in segs:
+                if seg in self._search_edits:  # changed in this command, not yet written
+                    found = {i for i, q in self._search_edits[seg].items()
+                             if all(w in q for w in words)}
+                else:
+                    doc = _table(self._search_db(seg), "q").get("all")
+                    found = blob_search(doc["v"], words) if doc and words else set()
+                    self._release(seg, (self._search,))
+                if found:
+                    hits[seg] = found
             if hits:
-                yield from self.iter_items(
-                    since=since,
-                    where=lambda r: r["id"] in hits and (where is None or where(r)),
-                    keys=[key],
-                )
+                yield from self._iter_week(segs, since_iso, None, where, unread, starred, hits)
 
     # ----- per-source state ----------------------------------------------------------------
 
@@ -914,55 +975,15 @@ class TinyDBStore:
         return {k: dict(v) for k, v in self._states()._read_table().items()}
 
 
-class TinyDBJournal:
-    """Reflections, in a file of their own that no inbox operation opens."""
+def _rows(keys: Keys, seg: str) -> Iterator[tuple[str, str, str, str]]:
+    """(published, id, flags, segment) of a segment's items, newest first: what a week's
+    segments are merged by (dates first, then ids, as the keys are sorted)."""
+    return zip(keys.pubs, keys.ids, keys.flags, itertools.repeat(seg))
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._db: _DB | None = None
-        self._lock: WriteLock | None = None
 
-    def _table(self) -> StrIdTable:
-        if self._db is None:
-            self._db = _open_db(self.path)
-        return self._db.table("reflections")  # type: ignore[return-value]
-
-    def lock(self, command: str) -> None:
-        """Take the journal's lock; what is written next starts from a fresh read of the file
-        (another `pln post` may have added a reflection since this one read it: issue 12)."""
-        if self.path is None or self._lock is not None:
-            return
-        lock = lock_for(self.path.with_name("journal.lock"))
-        lock.acquire(command)
-        self._lock = lock
-        if self._db is not None and not _is_dirty(self._db) and (f := _file(self._db)) and f.stale():
-            self._db = None
-
-    def put(self, reflection: dict[str, Any]) -> None:
-        """Insert or replace one reflection and write the file at once (journal first)."""
-        if self.path is not None and self._lock is None:
-            raise StorageError("internal error: writing the journal without the lock")
-        rid = reflection["id"]
-        self._table()._update_table(lambda t: t.__setitem__(rid, dict(reflection)))
-        if self._db is not None:
-            _flush(self._db)
-
-    def get(self, reflection_id: str) -> dict[str, Any] | None:
-        doc = self._table()._read_table().get(reflection_id)
-        return dict(doc) if doc else None
-
-    def all(self) -> list[dict[str, Any]]:
-        """Every reflection, oldest first."""
-        rows = [dict(r) for r in self._table()._read_table().values()]
-        rows.sort(key=lambda r: r.get("created", ""))
-        return rows
-
-    def resolve(self, prefix: str) -> str:
-        return idmod.resolve_prefix(prefix, self._table()._read_table().keys(), "reflection")
-
-    def close(self) -> None:
-        if self._db is not None:
-            _flush(self._db)
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+def _unlink(links: dict[str, list[str]], key: str, item_id: str) -> None:
+    have = links.get(key)
+    if have and item_id in have:
+        have.remove(item_id)
+        if not have:
+            del links[key]

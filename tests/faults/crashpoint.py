@@ -3,6 +3,8 @@
     PLN_CRASH_AT=replace:N          python tests/faults/crashpoint.py sync   # before rename N
     PLN_CRASH_AT=replace:index.json python tests/faults/crashpoint.py sync   # before the rename
                                                                              # onto index.json
+    PLN_CRASH_AT='replace:keys-*'   ...                                      # before the first
+                                                                             # rename onto a keys file
     PLN_CRASH_AT=fsync:N            ...                                      # before fsync N
 
 A crash is a kill -9 of this process at that instant: the renames (``os.replace``) and
@@ -14,6 +16,7 @@ one runs for real. Prints nothing; the exit status is -9 when the point was reac
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import signal
 import sys
@@ -36,7 +39,7 @@ def _install(spec: str) -> None:
                     count += 1
                     hit = count == int(target)
                 elif kind == "replace":
-                    hit = os.path.basename(str(args[1])) == target
+                    hit = fnmatch.fnmatchcase(os.path.basename(str(args[1])), target)
                 if hit:
                     os.kill(os.getpid(), signal.SIGKILL)
             return real(*args, **kwargs)
