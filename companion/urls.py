@@ -130,11 +130,11 @@ def without_password(url: str) -> str:
 
 def is_web_link(url: str) -> bool:
     """Whether ``url`` is an http(s) address with a host and nothing a shell or terminal
-    would act on: the only links pln hands to a browser (a feed can name javascript:, file:
-    or data: "links", issue 12)."""
+    would act on (a space, C0 or C1 controls, DEL): the only links pln hands to a browser (a
+    feed can name javascript:, file: or data: "links", issue 12)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return False
     return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-            and not any(ord(ch) < 33 or ord(ch) == 127 for ch in url))
+            and not any(ord(ch) <= 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in url))

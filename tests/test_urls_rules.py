@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from companion.urls import canonical_url, link_key
+from companion.urls import canonical_url, is_web_link, link_key
 
 # ----- the reference ---------------------------------------------------------------------------
 
@@ -230,3 +230,22 @@ def test_canonical_url_agrees_with_the_rfc_3986_reference_on_random_urls() -> No
     for _ in range(20_000):
         url = random_url(rnd)
         assert canonical_url(url) == reference(url), url
+
+
+@pytest.mark.parametrize("url", ["https://a.example/p?q=1#f", "http://a.example", "HTTPS://A.example/",
+                                 "https://a.example/caf\u00e9", "https://a.example/\u00a0"])
+def test_web_links_are_http_urls_with_a_host(url: str) -> None:
+    assert is_web_link(url)
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "ftp://a.example/",
+    "https://", "https:///path", "http://[::1", "",
+    "https://a.example/a b",  # a space: a shell would split it
+    *(f"https://a.example/{chr(c)}" for c in (0x00, 0x09, 0x0A, 0x1B, 0x1F, 0x7F)),  # C0, DEL
+    *(f"https://a.example/{chr(c)}" for c in (0x80, 0x9B, 0x9F)),  # C1: 0x9B is a terminal's CSI
+])
+def test_anything_else_is_not_a_web_link(url: str) -> None:
+    """What pln never hands to a browser (issue 12): other schemes, no host, and any
+    character a shell or a terminal acts on."""
+    assert not is_web_link(url)

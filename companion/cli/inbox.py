@@ -20,6 +20,7 @@ from companion.cli.render import (
     safe_text,
     wrap,
 )
+from companion.urls import is_web_link
 
 if TYPE_CHECKING:
     from companion.read_models import Item
@@ -395,23 +396,12 @@ def open_(item: str = typer.Argument(..., metavar="ID", help="Item id (a unique 
             raise UsageError(f"item {rec['id']} has no link to open")
         # only web links go to the browser: a feed can name javascript:, file: or data:
         # "links", and a browser would run or open them (issue 12)
-        if not _is_web_link(url):
+        if not is_web_link(url):
             raise UsageError(f"item {rec['id']}: not opening {clean(url, oneline=True)[:80]!r}: "
                              "only http:// and https:// links are opened")
         c.set_flags([rec["id"]], read=True)
     if not webbrowser.open(url):
         out.print(clean(url), markup=False)
-
-
-def _is_web_link(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-            and not any(ord(ch) < 33 or ord(ch) == 127 for ch in url))
 
 
 PRUNE_ASK = 100  # on a terminal, deleting more items than this asks first (issue 13)
