@@ -121,10 +121,10 @@ def without_password(url: str) -> str:
     """``url`` with no password (``https://user@host/feed``), for exports: a reader that
     imports it asks for the password instead of receiving it."""
     parts = urlsplit(url)
-    if parts.password is None and not (parts.username and ":" in parts.netloc.split("@")[0]):
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
+    user = userinfo.partition(":")[0]
     return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
 
 
@@ -136,5 +136,5 @@ def is_web_link(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
-    return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)  # (urlsplit lowercases)
             and not any(ord(ch) <= 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in url))

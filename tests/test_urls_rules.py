@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from companion.urls import canonical_url, is_web_link, link_key
+from companion.urls import canonical_url, is_web_link, link_key, redact, without_password
 
 # ----- the reference ---------------------------------------------------------------------------
 
@@ -233,7 +233,8 @@ def test_canonical_url_agrees_with_the_rfc_3986_reference_on_random_urls() -> No
 
 
 @pytest.mark.parametrize("url", ["https://a.example/p?q=1#f", "http://a.example", "HTTPS://A.example/",
-                                 "https://a.example/caf\u00e9", "https://a.example/\u00a0"])
+                                 "https://a.example/caf\u00e9", "https://a.example/\u00a0",
+                                 "https://a.example/wow!", "https://a.example/~ada"])
 def test_web_links_are_http_urls_with_a_host(url: str) -> None:
     assert is_web_link(url)
 
@@ -249,3 +250,55 @@ def test_anything_else_is_not_a_web_link(url: str) -> None:
     """What pln never hands to a browser (issue 12): other schemes, no host, and any
     character a shell or a terminal acts on."""
     assert not is_web_link(url)
+
+
+# ----- credentials in URLs (issue 12): shown redacted, exported without the password --------
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("https://ada:s3cret@blog.example/feed", "https://ada:***@blog.example/feed"),
+    ("https://TOKEN123@blog.example/feed", "https://***@blog.example/feed"),  # a lone part
+    ("https://ada:pa:ss@blog.example/", "https://ada:***@blog.example/"),  # the first ':' splits
+    ("https://ada:@blog.example/", "https://ada:***@blog.example/"),
+    ("HTTPS://ada:x@blog.example", "HTTPS://ada:***@blog.example"),
+    ("imaps://ada:x@mail.example/INBOX", "imaps://ada:***@mail.example/INBOX"),
+    ("cannot reach https://a:b@x.example/f (reset); see http://tok@y.example/?q=1 too",
+     "cannot reach https://a:***@x.example/f (reset); see http://***@y.example/?q=1 too"),
+    ("https://ada:x@blog.example:8443/feed", "https://ada:***@blog.example:8443/feed"),
+])
+def test_credentials_in_urls_are_shown_as_stars(text: str, shown: str) -> None:
+    assert redact(text) == shown
+
+
+@pytest.mark.parametrize("text", [
+    "https://mastodon.example/@ada",  # an @ in the path is no credential
+    "https://blog.example/feed?by=ada@example.org",
+    "@ada@mastodon.example", "write to ada@example.org", "#edtech@m.example",
+    "https://blog.example/feed", "no url here", "",
+])
+def test_text_without_credentials_is_left_as_it_is(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(("url", "exported"), [
+    ("https://ada:s3cret@blog.example/feed?x=1#f", "https://ada@blog.example/feed?x=1#f"),
+    ("https://ada:@blog.example/feed", "https://ada@blog.example/feed"),  # an empty password
+    ("https://:s3cret@blog.example/", "https://blog.example/"),  # a password, no user
+    ("https://ada:p@ss@blog.example/", "https://ada@blog.example/"),  # '@' in the password
+    ("https://ada:x@blog.example:8443/f", "https://ada@blog.example:8443/f"),
+    ("https://ada:pa:ss@blog.example/", "https://ada@blog.example/"),  # the first ':' splits
+])
+def test_an_export_keeps_the_user_and_drops_the_password(url: str, exported: str) -> None:
+    assert without_password(url) == exported
+    # the reference: urllib reads the same URL back, less the password
+    a, b = urlsplit(url), urlsplit(exported)
+    assert b.password is None and (b.username or "") == (a.username or "")
+    assert (b.hostname, b.port, b.path, b.query, b.fragment) == (
+        a.hostname, a.port, a.path, a.query, a.fragment)
+
+
+@pytest.mark.parametrize("url", ["https://ada@blog.example/feed", "https://blog.example/feed",
+                                 "https://blog.example:8443/@ada:x", "http://127.0.0.1:9/f",
+                                 # (byte for byte: urlunsplit would drop an empty ? or #)
+                                 "https://blog.example/feed?", "https://ada@blog.example/f#"])
+def test_a_url_without_a_password_is_exported_as_it_is(url: str) -> None:
+    assert without_password(url) == url
