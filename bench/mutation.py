@@ -66,7 +66,9 @@ MODULES: dict[str, Target] = {
     "urls": Target("companion/urls.py", (
         "tests/test_urls_rules.py", "tests/test_properties.py", "tests/test_sync_pure.py")),
     "specs": Target("companion/specs.py", (
-        "tests/test_specs_rules.py", "tests/test_specs.py", "tests/test_properties.py")),
+        "tests/test_specs_rules.py", "tests/test_specs.py", "tests/test_specs_mail_bluesky.py",
+        "tests/test_specs_mail_rules.py",
+        "tests/test_properties.py")),
     "search": Target("companion/search.py", ("tests/test_search_rules.py",)),
     # The text functions; sanitizing (nh3's policy) is pinned by the feed/render tests.
     "html": Target("companion/html.py", (
