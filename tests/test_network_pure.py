@@ -258,7 +258,8 @@ def test_hashtags_compare_as_case_folded_words() -> None:
 
 
 def test_ties_between_hashtags_and_topics_go_by_name() -> None:
-    four = ["delta", "alpha", "charlie", "bravo"]
+    # (eight: a tie left in set order would come out sorted by chance once in 40,320 runs)
+    four = ["delta", "alpha", "charlie", "bravo", "hotel", "golf", "india", "foxtrot"]
     recs = [one(f"d{k}", "@dee@d.example", 1 + k, four, ["zzzzzz"]) for k in range(2)]
     recs += [one(f"e{k}", f"@e{k}@e.example", 1 + k, ["echo", *four], ["zzzzzz"])
              for k in range(2)]
@@ -311,6 +312,27 @@ def test_the_authors_a_record_may_lack() -> None:
     assert got.hashtags == ()  # one voice: a status without a handle is nobody
     assert Person("@x").as_dict() == {"handle": "@x", "name": "", "url": ""}
     assert Suggested(Person("@x")).reason == "" and SiteCheck(Person("@x"), "", "", None).title == ""
+
+
+def test_an_author_without_a_profile_url_has_none() -> None:
+    recs = [one(f"p{k}", "@pat@p.example", 1 + k, ["edtech"], [EDTECH.id],
+                author={"handle": "@pat@p.example", "name": "Pat"}) for k in range(2)]
+    assert [p.person.as_dict() for p in run(recs).people] == [
+        {"handle": "@pat@p.example", "name": "Pat", "url": ""}]
+
+
+def test_someone_in_home_is_followed_in_any_case() -> None:
+    recs = [one("h1", "@HAL@H.example", 5, [], [HOME.id]),  # home, unboosted: followed
+            one("h2", "@hal@h.example", 3, ["edtech"], [EDTECH.id]),
+            one("h3", "@hal@h.example", 4, ["edtech"], [EDTECH.id])]
+    assert run(recs).people == ()
+
+
+def test_a_tag_sources_own_tag_is_case_folded() -> None:
+    strasse = parse_spec("#Straße")
+    recs = [one(f"s{k}", f"@v{k}@v.example", 1 + k, ["velo"], [strasse.id]) for k in range(2)]
+    got = run(recs, sources=[*SOURCES, strasse])
+    assert [(h.tag, h.topics) for h in got.hashtags] == [("velo", (("strasse", 2),))]
 
 
 def test_starred_links_shared_by_statuses_only() -> None:
