@@ -200,7 +200,8 @@ def dense(args: argparse.Namespace) -> None:
             before = snapshot(home)
             r = run([*PLN, "sync"], env, check=True)
             wrote = written(before, snapshot(home))
-            summary = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+            said = r.stdout.strip() or r.stderr.strip()  # (sync results go to stdout)
+            summary = said.splitlines()[-1] if said else ""
             print(f"{label:44} {r.wall:>18.3f} s {r.rss_mb:>7.0f} MB   wrote {wrote / 1e6:.2f} MB"
                   f"   ({summary})")
     finally:

@@ -71,6 +71,10 @@ class SyncEngine:
     # its fsyncs) small, and what waits for the next batch small too (issue 14: it used to
     # rewrite whole weeks, and waited three times as long as the last write took).
     BATCH_SECONDS = 1.0
+    # ... or once it holds this many new items, whichever comes first: what waits for a
+    # batch is what a cold sync holds in memory (issue 14: 800 feeds of 50 new items came
+    # in batches of ~20,000 and peaked at ~190 MB).
+    BATCH_ITEMS = 4000
 
     def __init__(self, companion: Context) -> None:
         self.c = companion
@@ -187,7 +191,7 @@ class SyncEngine:
         start()
         waiting = len(todo)
         batch: list[_Outcome] = []
-        started = 0.0
+        started, held = 0.0, 0  # when the batch's first result came; the items it holds
         interval = self.BATCH_SECONDS
         while waiting and not stop.pressed:
             timeout = None if not batch else max(0.0, started + interval - time.monotonic())
@@ -211,9 +215,11 @@ class SyncEngine:
                     waiting += 1
                 else:
                     if not batch:
-                        started = time.monotonic()
+                        started, held = time.monotonic(), 0
                     batch.append(outcome)
-            due = batch and (not waiting or stop.pressed or time.monotonic() >= started + interval)
+                    held += _new_items(outcome)
+            due = batch and (not waiting or stop.pressed or held >= self.BATCH_ITEMS
+                             or time.monotonic() >= started + interval)
             if due and self._write(batch, results, now, progress,
                                    last=not waiting or stop.pressed):
                 batch = []
@@ -379,6 +385,12 @@ class _Outcome:
     fetched: Any = None
     later: Any = None
     finish: Any = None
+
+
+def _new_items(o: _Outcome) -> int:
+    """How many items a finished fetch brought (what its batch holds in memory for it)."""
+    f = o.fetched
+    return 0 if f is None else len(f.prepared if f.prepared is not None else f.items)
 
 
 def _outcome(spec: SourceSpec, t0: datetime, fut: Any, clock: Callable[[], datetime]) -> _Outcome:

@@ -209,6 +209,34 @@ def test_one_host_never_sees_more_than_per_host(feed_server: FeedServer, pln_hom
     assert feed_server.peak_connections[host] <= 3
 
 
+def test_a_cold_sync_writes_a_batch_once_it_holds_batch_items(
+        feed_server: FeedServer, pln_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What waits for a batch is what a sync holds in memory: a batch is written once it
+    holds BATCH_ITEMS new items, however fast the results come (here no batch is old enough
+    to be written for its age). Every item is stored once."""
+    from companion.service import Companion
+    from companion.sync import SyncEngine, _new_items
+
+    monkeypatch.setenv("PLN_PARSE_PROCESSES", "0")
+    monkeypatch.setattr(SyncEngine, "BATCH_ITEMS", 50)
+    monkeypatch.setattr(SyncEngine, "BATCH_SECONDS", 600.0)
+    held: list[int] = []
+    write = SyncEngine._write
+
+    def counted(self: SyncEngine, batch: list[Any], *args: Any, **kw: Any) -> bool:
+        held.append(sum(_new_items(o) for o in batch))
+        return write(self, batch, *args, **kw)
+
+    monkeypatch.setattr(SyncEngine, "_write", counted)
+    follow(pln_home, [feed_server.route(f"/f{i}.xml", body=rss(i, range(i * 30, i * 30 + 30)))
+                      for i in range(10)])
+    results = Companion().sync()
+    assert sum(r.new for r in results) == 300
+    assert sum(held) == 300 and len(held) >= 300 // (50 + 30)
+    assert all(n < 50 + 30 for n in held), held  # the cap, plus at most one feed's items
+    assert len(items_json(pln_home)) == 300
+
+
 def test_workers_and_per_host_are_checked(pln_home: Path) -> None:
     follow(pln_home, ["http://127.0.0.1:9/f.xml"], settings="per_host = 0")
     r = pln(pln_home, "sync")
