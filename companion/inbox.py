@@ -127,6 +127,20 @@ def full_items(c: Context, items: list[Item]) -> list[Item]:
     return out
 
 
+def iter_full_items(c: Context, flt: ItemFilter) -> Iterator[Item]:
+    """``full_items(list_items(flt))`` one at a time: a listing of the whole inbox (``--json``)
+    holds one item at a time, and lets the segments it read go as it goes (issue 14)."""
+    for n, rec in enumerate(records(c, flt) if flt.limit is not None
+                            else iter_records(c, flt), 1):
+        full = c.store.get(rec["id"])
+        yield Item.from_record(full if full is not None else rec, full=full is not None)
+        if n % RELEASE_EVERY == 0:
+            c.store.release_clean()
+
+
+RELEASE_EVERY = 1000  # items listed between two releases of the segments read
+
+
 def get_item(c: Context, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """One item's record and body by id prefix."""
     rec = c.store.require(prefix)

@@ -8,7 +8,7 @@ triage), ``reflections`` (journal and publishing). The CLI and the TUI are its t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,6 +120,10 @@ class Companion(Context):
     def full_items(self, items: list[Item]) -> list[Item]:
         """The same items in full (with text and media)."""
         return inbox.full_items(self, items)
+
+    def iter_full_items(self, flt: ItemFilter) -> Iterator[Item]:
+        """``full_items(list_items(flt))`` one at a time (a whole inbox as JSON)."""
+        return inbox.iter_full_items(self, flt)
 
     def get_item(self, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """One item's record and body by id prefix."""

@@ -237,6 +237,41 @@ def test_a_cold_sync_writes_a_batch_once_it_holds_batch_items(
     assert len(items_json(pln_home)) == 300
 
 
+def test_a_json_listing_of_the_whole_inbox_holds_few_segments(
+        pln_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pln inbox --all --json` writes item after item and lets the segments it read go (it
+    held every item and every segment: 1 GB at 100,000 items); the output is the same."""
+    import companion.inbox
+    from companion.cli.render import json_text
+    from companion.inbox import ItemFilter
+    from companion.service import Companion
+
+    n = _fill(pln_home, [[WEEK + timedelta(minutes=k) for k in range(SEGMENT_ITEMS * 4)]])
+    monkeypatch.setattr(companion.inbox, "RELEASE_EVERY", SEGMENT_ITEMS // 2)
+    c = Companion()
+    most = 0
+    listed = []
+    for item in c.iter_full_items(ItemFilter(unread_only=False)):
+        listed.append(item.id)
+        most = max(most, len(c.store._items))
+    assert len(listed) == n and most <= 2, most  # (4 segments in the week)
+    assert [i.id for i in c.list_items(ItemFilter(unread_only=False))] == listed
+    out = pln(pln_home, "inbox", "--all", "--json", "-n", "3")
+    assert out.returncode == 0 and out.stdout == json_text(items_json(pln_home)[:3]) + "\n"
+
+
+@pytest.mark.parametrize("objs", [[], [{}], [{"a": 1}], [{"a": [1, {"b": "x\ny"}]}, {"c": None}],
+                                  [{"t": "\u202eevil\x1b[2J"}, 3, "s"]])
+def test_a_json_array_written_as_it_comes_is_print_json_of_the_list(
+        objs: list[Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from companion.cli.render import print_json, print_json_array
+
+    print_json(objs)
+    whole = capsys.readouterr().out
+    print_json_array(iter(objs))
+    assert capsys.readouterr().out == whole
+
+
 def test_workers_and_per_host_are_checked(pln_home: Path) -> None:
     follow(pln_home, ["http://127.0.0.1:9/f.xml"], settings="per_host = 0")
     r = pln(pln_home, "sync")

@@ -17,6 +17,7 @@ from companion.cli.render import (
     page,
     plural,
     print_json,
+    print_json_array,
     safe_text,
     wrap,
 )
@@ -99,7 +100,7 @@ def inbox(
         return
     capped = limit is None and not json and out.is_terminal
     if json:
-        print_json([i.as_json() for i in c.full_items(c.list_items(flt))])
+        print_json_array(i.as_json() for i in c.iter_full_items(flt))
         return
     if capped:
         from dataclasses import replace

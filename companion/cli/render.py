@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from rich.text import Text
 
 from companion.textsafe import clean
 from companion.words import plural
-
 
 # the counts a status carries, by their key in ``counts``: (one, many)
 COUNT_NOUNS = {"replies": ("reply", "replies"), "boosts": ("boost", "boosts"),
@@ -64,6 +64,18 @@ def json_text(obj: Any) -> str:
 def print_json(obj: Any) -> None:
     """JSON on stdout: no colour, no progress, UTF-8, dangerous characters escaped."""
     sys.stdout.write(json_text(obj) + "\n")
+    sys.stdout.flush()
+
+
+def print_json_array(objs: Iterable[Any]) -> None:
+    """``print_json(list(objs))``, written as the objects come: a listing of the whole inbox
+    never holds it all (issue 14: 100,000 items took 1 GB as one list)."""
+    first = True
+    for obj in objs:
+        sys.stdout.write(("[\n" if first else ",\n")
+                         + "\n".join("  " + line for line in json_text(obj).split("\n")))
+        first = False
+    sys.stdout.write("[]\n" if first else "\n]\n")
     sys.stdout.flush()
 
 
