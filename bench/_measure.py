@@ -45,12 +45,15 @@ class Run:
 
 
 def run(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-        check: bool = False) -> Run:
+        check: bool = False, keep_stdout: bool = True) -> Run:
     """Run ``cmd`` to completion in a fresh process and measure it (``check``: exit with its
-    error output if it fails)."""
+    error output if it fails; ``keep_stdout=False``: its output is thrown away). A big output
+    kept here would make this process big, and the next child, forked from it, would count
+    that in its own peak RSS until it execs."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=out, stderr=err,
+        proc = subprocess.Popen(list(cmd), env=env, cwd=cwd,
+                                stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err,
                                 stdin=subprocess.DEVNULL, text=True)
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
@@ -67,7 +70,7 @@ def run(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None 
 def median(cmd: Sequence[str], env: dict[str, str] | None = None,
            repeat: int = 5) -> tuple[float, float]:
     """Median wall time and peak RSS (MB) of ``repeat`` runs; a failed run ends the bench."""
-    runs = [run(cmd, env, check=True) for _ in range(repeat)]
+    runs = [run(cmd, env, check=True, keep_stdout=False) for _ in range(repeat)]
     return statistics.median(r.wall for r in runs), max(r.rss_mb for r in runs)
 
 

@@ -50,6 +50,7 @@ def main() -> None:
         ('pln inbox --search "growth équipe" -n 50', ["inbox", "--search", "growth équipe", "--limit", "50"], None),
         ("pln inbox --links --since 7d", ["inbox", "--links", "--since", "7d"], None),
         (f"pln show {first} --no-mark", ["show", first, "--no-mark"], None),
+        ("pln inbox --all --json", ["inbox", "--all", "--json"], None),
         ("pln read --all --source s007", ["read", "--all", "--source", "s007"], "copy"),
     ]
     print(f"{args.items:,} items in {home}")
