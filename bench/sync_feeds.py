@@ -61,29 +61,15 @@ def _default_farm() -> Path:
 
 
 DEFAULT_FARM = _default_farm()
+sys.path.insert(0, str(REPO / "bench"))
 
-
-@dataclass
-class Run:
-    wall: float
-    cpu: float
-    rss_mb: float
-    code: int
-    out: str
+from _measure import PLN, Run, run
 
 
 def measure(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
-    """Run a child to completion: wall clock, user+sys CPU (with its children: parse
-    workers) and peak RSS of the child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode("utf-8", "replace")
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024,
-               os.waitstatus_to_exitcode(status), out)
+    """Run a child to completion (``_measure.run``): wall clock, user+sys CPU (with its
+    children: parse workers) and peak RSS of the child process."""
+    return run(cmd, env, cwd)
 
 
 class Farm:
@@ -128,7 +114,7 @@ class Farm:
 
 
 def pln_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from companion.cli.app import main; main()", *args]
+    return [*PLN, *args]
 
 
 class Client:
@@ -299,7 +285,7 @@ def run_case(case: Case, a: argparse.Namespace, root: Path) -> list[Row]:
                                                  *conc["connections"].values(), 0)  # type: ignore[union-attr]
                         row.total = max(row.total, int(conc["total"]))  # type: ignore[arg-type]
                     if run.code != 0:
-                        raise SystemExit(f"{name} failed ({run.code}): {run.out[-600:]}")
+                        raise SystemExit(f"{name} failed ({run.code}): {(run.stdout + run.stderr)[-600:]}")
                     if phase == "cold":
                         c.after_cold()
                         synced.add(name)

@@ -10,7 +10,6 @@ from rich.text import Text
 
 from companion.cli.command import PlnCommand
 from companion.cli.render import (
-    age,
     clean,
     counts_line,
     out,
@@ -22,6 +21,7 @@ from companion.cli.render import (
     wrap,
 )
 from companion.urls import is_web_link
+from companion.words import age
 
 if TYPE_CHECKING:
     from companion.read_models import Item

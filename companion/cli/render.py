@@ -6,7 +6,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +88,6 @@ def note(message: str) -> None:
     err.print(Text(message, style="dim"))
 
 
-def age(published: str, now: datetime) -> str:
-    """A short age like 5m, 3h, 2d, 6w, 1y."""
-    try:
-        dt = datetime.fromisoformat(published)
-    except ValueError:
-        return "?"
-    s = max(0, int((now - dt).total_seconds()))
-    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return "now"
 
 
 def fit_widths(natural: list[int], total: int, *, flex: int, mins: dict[int, int] | None = None,

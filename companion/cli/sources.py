@@ -11,7 +11,6 @@ from rich.text import Text
 
 from companion.cli.command import PlnCommand
 from companion.cli.render import (
-    age,
     clean,
     err,
     note,
@@ -23,6 +22,7 @@ from companion.cli.render import (
     write_output,
 )
 from companion.urls import redact, without_password
+from companion.words import age
 
 source_app = typer.Typer(
     help="Add, list, remove, import and export the sources you follow.", no_args_is_help=True

@@ -21,19 +21,7 @@ from textual.strip import Strip
 
 from companion.read_models import ItemRow
 from companion.textsafe import clean
-
-
-def age(published: str, now: datetime) -> str:
-    """A short age like 5m, 3h, 2d, 6w, 1y."""
-    try:
-        dt = datetime.fromisoformat(published)
-    except ValueError:
-        return "?"
-    s = max(0, int((now - dt).total_seconds()))
-    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return "now"
+from companion.words import age
 
 
 class ItemList(ScrollView, can_focus=True):

@@ -18,8 +18,8 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from companion.textsafe import clean
-from companion.tui.item_list import age
 from companion.tui.session import Session
+from companion.words import age
 
 KEY_NAMES = {"slash": "/", "question_mark": "?", "number_sign": "#", "asterisk": "*",
              "space": "space", "escape": "esc", "enter": "enter", "pagedown": "pgdn",
